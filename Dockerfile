@@ -1,0 +1,30 @@
+# LDN Diary: migrates the database, then serves on port 8000.
+#   docker build -t ldn-diary . && docker run -p 8000:8000 -e SECRET_KEY=... -v ldn-data:/app/data ldn-diary
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    ENVIRONMENT=production \
+    PORT=8000
+
+# WeasyPrint (the doctor's PDF) renders text with Pango and HarfBuzz; DejaVu is the PDF's font.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --create-home --uid 1000 diary
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY app ./app
+RUN pip install --no-cache-dir .
+COPY alembic.ini ./
+COPY migrations ./migrations
+COPY templates ./templates
+COPY static ./static
+RUN mkdir -p /app/data && chown diary:diary /app/data
+USER diary
+VOLUME ["/app/data"]
+EXPOSE 8000
+
+CMD ["sh", "-c", "alembic upgrade head && exec uvicorn app.main:app --host 0.0.0.0 --port ${PORT} --proxy-headers --forwarded-allow-ips='*'"]

@@ -1,0 +1,1 @@
+"""LDN Diary: a daily symptom diary for people taking low-dose naltrexone."""

@@ -1,0 +1,50 @@
+"""POST /api/v1/auth/register, /token and /logout."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi.security import HTTPAuthorizationCredentials
+
+from app.api.errors import field_error
+from app.db import SessionDep
+from app.deps import ApiUser, bearer_scheme
+from app.schemas import Credentials, TokenPublic, UserPublic
+from app.services import accounts
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/register", status_code=201, response_model=UserPublic)
+def register(credentials: Credentials, session: SessionDep) -> UserPublic:
+    """Create an account. 409 when the email is taken."""
+    try:
+        user = accounts.register(session, email=credentials.email, password=credentials.password)
+    except accounts.WeakPassword as problem:
+        raise field_error(["body", "password"], str(problem)) from None
+    except accounts.EmailTaken:
+        raise HTTPException(status_code=409, detail="An account with that email exists") from None
+    assert user.id is not None
+    return UserPublic(id=user.id, email=user.email)
+
+
+@router.post("/token", response_model=TokenPublic)
+def token(credentials: Credentials, session: SessionDep) -> TokenPublic:
+    """Exchange email and password for a bearer token."""
+    user = accounts.authenticate(session, email=credentials.email, password=credentials.password)
+    if user is None:
+        raise HTTPException(status_code=401, detail="Email or password is wrong")
+    return TokenPublic(access_token=accounts.issue_api_token(session, user=user))
+
+
+@router.post("/logout", status_code=204)
+def logout(
+    _user: ApiUser,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Response:
+    """Revoke the token this request was made with."""
+    assert credentials is not None
+    accounts.revoke_api_token(session, token=credentials.credentials)
+    return Response(status_code=204)

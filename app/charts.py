@@ -1,0 +1,951 @@
+"""SVG charts drawn on the server from plain numbers (SPEC §5 trends, §6 doctor summary).
+
+The same markup goes into the web pages and into the WeasyPrint PDF, so it keeps to plain
+SVG 1.1 drawing: presentation attributes (``fill=``, ``stroke=``, ``font-size=``) and
+``class=`` hooks for the page CSS, never ``style=`` (the Content-Security-Policy forbids inline
+styles), no ``<script>``, no ``<foreignObject>``, no fonts or images from elsewhere. The only
+links are the optional per-day ``<a href>`` (SVG 2 ``href``, understood by every current
+browser; the PDF is drawn without them).
+
+Why write the SVG by hand rather than use a chart library: no maintained Python library
+produces small, accessible, static SVG with per-day links, dose bands and print-crisp output
+without JavaScript and without inline styles. matplotlib's SVG is large (every glyph a path),
+styled through ``style=`` attributes and has no title, description or link structure for
+screen readers; pygal and the Plotly/Bokeh/Altair family need JavaScript or emit inline
+styles. The charts here are a few rectangles, circles and paths, so the code stays short.
+Every piece of text passes through ``xml.sax.saxutils.escape`` (element text) or
+``html.escape(..., quote=True)`` (attribute values); numbers are rounded to one decimal to keep
+a five-year chart well under 150 KB.
+
+Accessibility: each chart has ``<title>`` and ``<desc>`` (what, which range, how many days,
+latest value, mean) referenced by ``aria-labelledby``; decoration is ``aria-hidden``; each
+per-day link carries an ``aria-label`` such as "12 Mar: pain 45". Colours come from the
+Okabe–Ito palette, and every distinction that colour makes is also made by shape, dash or
+lightness, so the charts read in black and white. The page shows the same numbers as a table.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from xml.sax.saxutils import escape
+
+from markupsafe import Markup
+
+from app.items import SEVERITY_LABELS, SIDE_EFFECTS, RatedItem, SideEffect
+
+__all__ = [
+    "DoseBand",
+    "multi_item_chart",
+    "rolling_mean",
+    "side_effect_strip",
+    "trend_chart",
+]
+
+
+@dataclass(frozen=True)
+class DoseBand:
+    """A dose step drawn behind the data, from ``start`` to ``end`` inclusive."""
+
+    start: date
+    end: date
+    label: str  # e.g. "Baseline", "1.5 mg"
+    is_baseline: bool
+
+
+# --- look ---------------------------------------------------------------------------------
+
+# Okabe–Ito: blue, vermillion, bluish green, reddish purple, orange, black.
+BLUE = "#0072B2"
+SKY = "#56B4E9"
+VERMILLION = "#D55E00"
+GREEN = "#009E73"
+PURPLE = "#CC79A7"
+ORANGE = "#E69F00"
+BLACK = "#000000"
+
+INK = "#222222"  # text: 16:1 on white
+SOFT_INK = "#555555"  # secondary text: 7.5:1 on white
+GRID = "#D4D4D4"
+AXIS = "#767676"
+BAND_FILLS = ("#E8F1F8", "#F5F5F5")  # alternating dose steps, both lighter than the data
+BASELINE_HATCH = "#C8C8C8"
+
+# Side-effect severities none → severe: one hue, falling lightness, so it prints in grey too.
+SEVERITY_FILLS = ("#E6E6E6", "#FDBE85", "#E6550D", "#7F2704")
+
+# How the items of the doctor's chart tell themselves apart without colour.
+_MULTI_STYLES: tuple[tuple[str, str, str], ...] = (
+    # colour, stroke-dasharray ("" = solid), marker shape
+    (BLUE, "", "circle"),
+    (VERMILLION, "7 3", "square"),
+    (GREEN, "2 2.5", "triangle"),
+    (PURPLE, "9 3 2 3", "diamond"),
+    (ORANGE, "4 4", "circle"),
+    (BLACK, "1 3", "square"),
+)
+
+FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
+FONT_SIZE = 11
+SMALL = 10
+# Character widths in ems, rounded up from DejaVu Sans (wider than Arial or Helvetica), so
+# that a label judged to fit does fit whichever of these fonts draws it.
+_NARROW = frozenset("'ijlIJ ,./:;\\|f-()[]t!r·")
+_WIDE = frozenset("mwMW%@#")
+
+HIT_RECT_MAX_DAYS = 90  # up to here every day is a full-height link
+LINKED_POINTS_MAX_DAYS = 400  # up to here each point is a link; beyond, points are too small
+DAILY_STRIP_MAX_DAYS = 400  # beyond this the side-effect strip shows one cell per week
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_CHART_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
+
+DayValues = Sequence[tuple[date, int | None]]
+
+
+# --- public functions ---------------------------------------------------------------------
+
+
+def rolling_mean(
+    days: DayValues,
+    *,
+    window: int = 7,
+    min_values: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[tuple[date, float | None]]:
+    """Trailing mean over ``window`` calendar days, for every day from start to end.
+
+    The mean on a day covers that day and the ``window - 1`` days before it; it is None when
+    fewer than ``min_values`` of them have a value (default: more than half the window, so 4 of
+    7). Days before ``start`` count, so pass six earlier days to start the line at the edge.
+    """
+    if window < 1:
+        raise ValueError("window must be at least 1")
+    needed = window // 2 + 1 if min_values is None else min_values
+    if needed < 1 or needed > window:
+        raise ValueError("min_values must be between 1 and window")
+    values = {day: value for day, value in days if value is not None}
+    dated = [day for day, _ in days]
+    if start is None:
+        if not dated:
+            return []
+        start = min(dated)
+    if end is None:
+        if not dated:
+            return []
+        end = max(dated)
+    if end < start:
+        return []
+
+    result: list[tuple[date, float | None]] = []
+    total = 0.0
+    count = 0
+    # Prime the window with the days before start, then slide it one day at a time.
+    day = start - timedelta(days=window - 1)
+    while day < start:
+        value = values.get(day)
+        if value is not None:
+            total += value
+            count += 1
+        day += timedelta(days=1)
+    one = timedelta(days=1)
+    span = timedelta(days=window)
+    while day <= end:
+        value = values.get(day)
+        if value is not None:
+            total += value
+            count += 1
+        leaving = values.get(day - span)
+        if leaving is not None:
+            total -= leaving
+            count -= 1
+        result.append((day, total / count if count >= needed else None))
+        day += one
+    return result
+
+
+def trend_chart(
+    *,
+    item: RatedItem,
+    days: DayValues,
+    bands: Sequence[DoseBand],
+    start: date,
+    end: date,
+    day_href: Callable[[date], str] | None = None,
+    width: int = 640,
+    height: int = 220,
+    chart_id: str,
+) -> Markup:
+    """One rated item: daily points, 7-day mean line, dose bands, 0–100 axis with polarity."""
+    _check(start, end, chart_id)
+    name = item.label.lower()
+    legend_y = 12
+    frame = _Frame(width, height, start, end, left=46, right=10, top=34, bottom=22)
+    values = _values_in_range(days, start, end)
+    means = rolling_mean(days, start=start, end=end)
+    n_days = frame.n_days
+    with_year = start.year != end.year
+
+    title = f"{item.label}, {_long(start)} to {_long(end)}"
+    desc = _series_summary(item, values, n_days) + " " + _bands_summary(bands, start, end)
+    linked = day_href is not None and (
+        n_days <= HIT_RECT_MAX_DAYS or (n_days <= LINKED_POINTS_MAX_DAYS and bool(values))
+    )
+
+    out = _open_svg(width, height, chart_id, "chart chart-trend", title, desc, linked)
+    out += _bands_svg(frame, bands, chart_id, label_y=frame.top - 4)
+    out += _y_axis_svg(frame, axis_label=f"{item.label}: {item.polarity_text}")
+    out += _x_axis_svg(frame)
+
+    # Top row: the anchors of the scale on the left, the legend on the right.
+    radius = _point_radius(n_days)
+    mean_x = frame.right_x - _text_w("7-day mean", FONT_SIZE) - 22
+    point_x = mean_x - 14 - _text_w("daily value", FONT_SIZE) - 12
+    out += [
+        f'<g class="legend" aria-hidden="true" fill="{INK}">',
+        *_points_group(radius, "key"),
+        _point_svg(point_x + 4, legend_y - 4, max(radius, 2.2), "pt-key"),
+        "</g>",
+        f'<text x="{_f(point_x + 12)}" y="{legend_y}">daily value</text>',
+        f'<path d="M{_f(mean_x)} {legend_y - 4}h16" stroke="{VERMILLION}" '
+        f'stroke-width="{_f(_mean_width(n_days))}" fill="none"/>',
+        f'<text x="{_f(mean_x + 20)}" y="{legend_y}">7-day mean</text>',
+        "</g>",
+    ]
+    anchors = f"0 = {item.low_anchor} · 100 = {item.high_anchor}"
+    if frame.left + _text_w(anchors, SMALL) < point_x - 12:
+        out.append(
+            f'<text class="anchors" aria-hidden="true" x="{frame.left}" y="{legend_y}" '
+            f'font-size="{SMALL}" fill="{SOFT_INK}">{escape(anchors)}</text>'
+        )
+
+    if not values:
+        out.append(_empty_svg(frame))
+    else:
+        out += _points_svg(frame, values, name, radius, day_href, with_year)
+        out.append(_mean_path_svg(frame, means, VERMILLION, "", "mean", _mean_width(n_days)))
+    out.append("</svg>")
+    return _finish(out)
+
+
+def multi_item_chart(
+    *,
+    items: Sequence[RatedItem],
+    series: Mapping[str, DayValues],
+    bands: Sequence[DoseBand],
+    start: date,
+    end: date,
+    width: int = 640,
+    height: int = 260,
+    chart_id: str,
+) -> Markup:
+    """Several items (pain, fatigue, sleep) on one 0–100 chart for the doctor's summary.
+
+    Each item has its own colour, dash pattern and marker shape, so the chart reads in black
+    and white; the legend gives each item's direction ("higher is worse").
+    """
+    _check(start, end, chart_id)
+    styles = [_MULTI_STYLES[i % len(_MULTI_STYLES)] for i in range(len(items))]
+
+    # Lay the legend out first: it may need more than one row.
+    probe = _Frame(width, height, start, end, left=46, right=10, top=0, bottom=22)
+    entries: list[tuple[RatedItem, tuple[str, str, str], float, int]] = []
+    x, row = float(probe.left), 0
+    for item, style in zip(items, styles, strict=True):
+        text = f"{item.label} ({item.polarity_text})"
+        entry_w = 30 + _text_w(text, FONT_SIZE) + 14
+        if x + entry_w > probe.right_x and x > probe.left:
+            x, row = float(probe.left), row + 1
+        entries.append((item, style, x, row))
+        x += entry_w
+    rows = (max(r for *_, r in entries) + 1) if entries else 1
+    top = 16 * rows + 20
+    frame = _Frame(width, height, start, end, left=46, right=10, top=top, bottom=22)
+    n_days = frame.n_days
+
+    per_item = {item.key: _values_in_range(series.get(item.key, ()), start, end) for item in items}
+    names = ", ".join(item.label.lower() for item in items)
+    title = f"{names[:1].upper()}{names[1:]}, {_long(start)} to {_long(end)}"
+    summaries = [_series_summary(item, per_item[item.key], n_days) for item in items]
+    desc = " ".join([*summaries, _bands_summary(bands, start, end)])
+
+    out = _open_svg(width, height, chart_id, "chart chart-multi", title, desc, linked=False)
+    out += _bands_svg(frame, bands, chart_id, label_y=frame.top - 4)
+    out += _y_axis_svg(frame, axis_label="score 0–100, see key")
+    out += _x_axis_svg(frame)
+
+    out.append(f'<g class="legend" aria-hidden="true" fill="{INK}">')
+    for item, (colour, dash, shape), lx, lrow in entries:
+        ly = 12 + 16 * lrow
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        out.append(
+            f'<path d="M{_f(lx)} {ly - 4}h24" stroke="{colour}" stroke-width="2" '
+            f'fill="none"{dash_attr}/>'
+        )
+        out.append(_marker_svg(shape, lx + 12, ly - 4, 3.2, colour))
+        out.append(
+            f'<text x="{_f(lx + 30)}" y="{ly}">'
+            f"{escape(item.label)} ({escape(item.polarity_text)})</text>"
+        )
+    out.append("</g>")
+
+    if not any(per_item.values()):
+        out.append(_empty_svg(frame))
+        out.append("</svg>")
+        return _finish(out)
+
+    # Daily values as small open markers while they can be told apart; the mean lines always,
+    # with a few markers on them so a grey print still says which line is which.
+    show_daily = n_days <= 120
+    for index, (item, (colour, dash, shape)) in enumerate(zip(items, styles, strict=True)):
+        values = per_item[item.key]
+        means = rolling_mean(series.get(item.key, ()), start=start, end=end)
+        key = _class_token(item.key)
+        if show_daily:
+            out.append(
+                f'<g class="pts pts-{key}" fill="#FFFFFF" stroke="{colour}" stroke-width="1">'
+            )
+            out += [
+                _marker_svg(shape, frame.x_mid(day), frame.y(value), 2.2, None, "pt")
+                for day, value in values.items()
+            ]
+            out.append("</g>")
+        out.append(_mean_path_svg(frame, means, colour, dash, f"mean mean-{key}", 2))
+        step = max(3, n_days // 9)
+        offset = (index * step) // max(1, len(items))
+        marks = [
+            _marker_svg(shape, frame.x_mid(day), frame.y(mean), 3.4, None, "mark")
+            for i, (day, mean) in enumerate(means)
+            if mean is not None and i % step == offset
+        ]
+        out.append(
+            f'<g class="marks" aria-hidden="true" fill="{colour}" stroke="#FFFFFF" '
+            f'stroke-width="1">{"".join(marks)}</g>'
+        )
+    out.append("</svg>")
+    return _finish(out)
+
+
+def side_effect_strip(
+    *,
+    days: Sequence[tuple[date, Mapping[str, int | None]]],
+    start: date,
+    end: date,
+    day_href: Callable[[date], str] | None = None,
+    width: int = 640,
+    chart_id: str,
+    effects: Sequence[SideEffect] = SIDE_EFFECTS,
+) -> Markup:
+    """One row per side effect, one cell per day shaded by severity 0–3 (a week, if long)."""
+    _check(start, end, chart_id)
+    row_h, gap, label_w = 14, 3, 118
+    top, bottom = 26, 22
+    height = top + len(effects) * (row_h + gap) - gap + bottom
+    frame = _Frame(width, height, start, end, left=label_w, right=10, top=top, bottom=bottom)
+    n_days = frame.n_days
+    with_year = start.year != end.year
+
+    by_day: dict[date, Mapping[str, int | None]] = {
+        day: answers for day, answers in days if start <= day <= end
+    }
+    bin_days = 1 if n_days <= DAILY_STRIP_MAX_DAYS else 7
+
+    title = f"Side effects, {_long(start)} to {_long(end)}"
+    desc_parts = [
+        "Severity of each side effect per "
+        + ("day" if bin_days == 1 else "week (the worst day of the week)")
+        + ", shaded from none to severe; blank where not answered."
+    ]
+    # Each side effect's severity per day of the range, None where not answered.
+    answers_by_index = [by_day.get(day) for day in _each_day(start, end)]
+    rows = [[_answered(answers, effect.key) for answers in answers_by_index] for effect in effects]
+    for effect, day_severities in zip(effects, rows, strict=True):
+        severities = [s for s in day_severities if s is not None]
+        reported = [s for s in severities if s > 0]
+        if not severities:
+            desc_parts.append(f"{effect.label}: not answered.")
+        elif not reported:
+            desc_parts.append(f"{effect.label}: none on {_days(len(severities))} answered.")
+        else:
+            worst = SEVERITY_LABELS[max(reported)]
+            desc_parts.append(
+                f"{effect.label}: on {len(reported)} of {_days(len(severities))} answered, "
+                f"worst {worst}."
+            )
+    if not by_day:
+        desc_parts.insert(0, "No entries in this range.")
+    linked = day_href is not None and n_days <= HIT_RECT_MAX_DAYS
+    out = _open_svg(
+        width, height, chart_id, "chart chart-strip", title, " ".join(desc_parts), linked
+    )
+
+    # Legend: the four words with their shade, and what a blank cell means.
+    out.append(f'<g class="legend" aria-hidden="true" fill="{INK}" font-size="{SMALL}">')
+    x = float(frame.left)
+    for severity, word in enumerate(SEVERITY_LABELS):
+        out.append(
+            f'<rect x="{_f(x)}" y="5" width="12" height="10" fill="{SEVERITY_FILLS[severity]}" '
+            f'stroke="{AXIS}" stroke-width="1"/>'
+        )
+        out.append(f'<text x="{_f(x + 16)}" y="14">{escape(word)}</text>')
+        x += 16 + _text_w(word, SMALL) + 14
+    out.append(
+        f'<rect x="{_f(x)}" y="5" width="12" height="10" fill="#FFFFFF" stroke="{AXIS}" '
+        'stroke-width="1"/>'
+    )
+    out.append(f'<text x="{_f(x + 16)}" y="14">not answered</text>')
+    if bin_days == 7:
+        x += 16 + _text_w("not answered", SMALL) + 14
+        out.append(f'<text x="{_f(x)}" y="14">(a cell is a week: its worst day)</text>')
+    out.append("</g>")
+
+    # Row labels and backgrounds.
+    out.append(f'<g class="rows" aria-hidden="true" fill="{INK}" text-anchor="end">')
+    for row, effect in enumerate(effects):
+        y = top + row * (row_h + gap)
+        out.append(
+            f'<text x="{frame.left - 6}" y="{_f(y + row_h - 3)}">{escape(effect.label)}</text>'
+        )
+    out.append("</g>")
+    out.append(
+        f'<g class="row-bg" aria-hidden="true" fill="#FFFFFF" stroke="{GRID}" stroke-width="1">'
+    )
+    for row in range(len(effects)):
+        y = top + row * (row_h + gap)
+        out.append(f'<rect x="{frame.left}" y="{y}" width="{_f(frame.plot_w)}" height="{row_h}"/>')
+    out.append("</g>")
+
+    # Cells, grouped by severity so each rectangle carries only its geometry.
+    cells: list[list[str]] = [[] for _ in SEVERITY_FILLS]
+    inset = 0.4 if frame.day_w >= 4 else 0.0  # a hairline between days while they are wide
+    for row, day_severities in enumerate(rows):
+        y = top + row * (row_h + gap)
+        for first, after, severity in _severity_runs(day_severities, bin_days):
+            x0 = frame.left + first * frame.day_w + inset
+            x1 = frame.left + after * frame.day_w - inset
+            cells[severity].append(
+                f'<rect x="{_f(x0)}" y="{y}" width="{_f(max(x1 - x0, 0.3))}" height="{row_h}"/>'
+            )
+    for severity, rects in enumerate(cells):
+        if rects:
+            out.append(
+                f'<g class="sev sev-{severity}" fill="{SEVERITY_FILLS[severity]}">'
+                + "".join(rects)
+                + "</g>"
+            )
+
+    out += _x_axis_svg(frame, baseline_y=frame.bottom_y + 2)
+    if not by_day:
+        out.append(_empty_svg(frame))
+
+    if day_href is not None and linked:
+        labels = {effect.key: effect.label for effect in effects}
+        out.append('<g class="hits" fill="#000000" fill-opacity="0">')
+        for day in _each_day(start, end):
+            answers = by_day.get(day)
+            if answers is None:
+                said = "no entry"
+            else:
+                reported_words = [
+                    f"{labels[key]} {SEVERITY_LABELS[_severity(value)]}"
+                    for key, value in answers.items()
+                    if key in labels and value
+                ]
+                answered_any = any(answers.get(key) is not None for key in labels)
+                said = (
+                    ", ".join(reported_words)
+                    if reported_words
+                    else ("no side effects" if answered_any else "not answered")
+                )
+            out.append(
+                f'<a href="{_attr(day_href(day))}" '
+                f'aria-label="{_attr(_short(day, with_year))}: {_attr(said)}">'
+                f'<rect x="{_f(frame.x_edge(day))}" y="{top}" width="{_f(frame.day_w)}" '
+                f'height="{_f(frame.plot_h)}"/></a>'
+            )
+        out.append("</g>")
+    out.append("</svg>")
+    return _finish(out)
+
+
+# --- geometry -------------------------------------------------------------------------------
+
+
+class _Frame:
+    """Maps dates and 0–100 scores to the plot area, one equal slot per calendar day."""
+
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        start: date,
+        end: date,
+        *,
+        left: int,
+        right: int,
+        top: int,
+        bottom: int,
+    ) -> None:
+        self.width = width
+        self.height = height
+        self.start = start
+        self.end = end
+        self.left = left
+        self.top = top
+        self.right_x = width - right
+        self.bottom_y = height - bottom
+        self.plot_w = float(self.right_x - left)
+        self.plot_h = float(self.bottom_y - top)
+        self.n_days = (end - start).days + 1
+        self.day_w = self.plot_w / self.n_days
+
+    def x_edge(self, day: date) -> float:
+        """Left edge of a day's slot (the right edge of the previous day)."""
+        return self.left + (day - self.start).days * self.day_w
+
+    def x_mid(self, day: date) -> float:
+        return self.left + ((day - self.start).days + 0.5) * self.day_w
+
+    def y(self, score: float) -> float:
+        score = min(max(score, 0.0), 100.0)
+        return self.top + (100.0 - score) / 100.0 * self.plot_h
+
+
+# --- pieces ---------------------------------------------------------------------------------
+
+
+def _open_svg(
+    width: int, height: int, chart_id: str, css_class: str, title: str, desc: str, linked: bool
+) -> list[str]:
+    # A chart with links must not be role="img" (that would hide the links); without links it
+    # is one picture, named by its title and description.
+    role = "" if linked else ' role="img"'
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" class="{css_class}" '
+        f'id="{chart_id}" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
+        f'{role} aria-labelledby="{chart_id}-title {chart_id}-desc" '
+        f'font-family="{FONT}" font-size="{FONT_SIZE}">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
+    ]
+
+
+def _bands_svg(frame: _Frame, bands: Sequence[DoseBand], chart_id: str, label_y: int) -> list[str]:
+    """Dose steps behind the data: alternating light fills, hatched baseline, labels on top."""
+    visible = sorted(
+        (band for band in bands if band.end >= frame.start and band.start <= frame.end),
+        key=lambda band: band.start,
+    )
+    if not visible:
+        return []
+    band_top = label_y - SMALL - 2
+    height = frame.bottom_y - band_top
+    pattern_id = f"{chart_id}-baseline"
+    out = ['<g class="bands" aria-hidden="true">']
+    if any(band.is_baseline for band in visible):
+        out.append(
+            f'<defs><pattern id="{pattern_id}" width="6" height="6" '
+            'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+            '<rect width="6" height="6" fill="#FFFFFF"/>'
+            f'<path d="M0 0V6" stroke="{BASELINE_HATCH}" stroke-width="1.5"/>'
+            "</pattern></defs>"
+        )
+    fills, edges, labels = [], [], []
+    step_index = 0
+    for band in visible:
+        first = max(band.start, frame.start)
+        last = min(band.end, frame.end)
+        x0 = frame.x_edge(first)
+        x1 = frame.x_edge(last + timedelta(days=1))
+        if band.is_baseline:
+            fill = f"url(#{pattern_id})"
+        else:
+            fill = BAND_FILLS[step_index % 2]
+            step_index += 1
+        fills.append(
+            f'<rect x="{_f(x0)}" y="{band_top}" width="{_f(x1 - x0)}" height="{height}" '
+            f'fill="{fill}"/>'
+        )
+        if first > frame.start:
+            edges.append(f"M{_f(x0)} {band_top}V{frame.bottom_y}")
+        # The label starts 3 units in and may reach the next band's edge (the width estimate
+        # runs a little wide); "1.5" still reads as a dose beside neighbours that say "mg".
+        room = x1 - x0
+        label = band.label
+        if _text_w(label, SMALL) > room and label.endswith(" mg"):
+            label = label[:-3]
+        if _text_w(label, SMALL) <= room:
+            labels.append(f'<text x="{_f(x0 + 3)}" y="{label_y}">{escape(label)}</text>')
+    out += fills
+    if edges:
+        out.append(f'<path d="{"".join(edges)}" stroke="{AXIS}" stroke-width="1" fill="none"/>')
+    if labels:
+        out.append(f'<g fill="{INK}" font-size="{SMALL}">{"".join(labels)}</g>')
+    out.append("</g>")
+    return out
+
+
+def _y_axis_svg(frame: _Frame, *, axis_label: str) -> list[str]:
+    """Gridlines at 0/25/50/75/100, their numbers, and the axis title written along it."""
+    grid = "".join(f"M{frame.left} {_f(frame.y(v))}H{frame.right_x}" for v in (25, 50, 75, 100))
+    numbers = "".join(
+        f'<text x="{frame.left - 5}" y="{_f(frame.y(v) + 3.5)}">{v}</text>'
+        for v in (0, 25, 50, 75, 100)
+    )
+    mid_y = (frame.top + frame.bottom_y) / 2
+    return [
+        '<g class="axis axis-y" aria-hidden="true" pointer-events="none">',
+        f'<path d="{grid}" stroke="{GRID}" stroke-width="1" fill="none"/>',
+        f'<path d="M{frame.left} {_f(frame.y(0))}H{frame.right_x}" stroke="{AXIS}" '
+        'stroke-width="1" fill="none"/>',
+        f'<g fill="{INK}" text-anchor="end" font-size="{SMALL}">{numbers}</g>',
+        f'<text class="polarity" x="13" y="{_f(mid_y)}" text-anchor="middle" fill="{INK}" '
+        f'font-size="{SMALL}" transform="rotate(-90 13 {_f(mid_y)})">{escape(axis_label)}</text>',
+        "</g>",
+    ]
+
+
+def _x_axis_svg(frame: _Frame, baseline_y: float | None = None) -> list[str]:
+    """A few date ticks chosen for the range: weeks, months or years."""
+    y0 = frame.bottom_y if baseline_y is None else baseline_y
+    max_ticks = max(2, int(frame.plot_w // 72))
+    marks, labels = [], []
+    for day, text in _date_ticks(frame.start, frame.end, max_ticks):
+        x = frame.x_mid(day)
+        anchor = "middle"
+        half = _text_w(text, SMALL) / 2
+        if x - half < frame.left - 6:
+            anchor = "start"
+        elif x + half > frame.width - 2:
+            anchor = "end"
+        marks.append(f"M{_f(x)} {_f(y0)}v4")
+        anchor_attr = "" if anchor == "middle" else f' text-anchor="{anchor}"'
+        labels.append(f'<text x="{_f(x)}" y="{_f(y0 + 15)}"{anchor_attr}>{escape(text)}</text>')
+    return [
+        '<g class="axis axis-x" aria-hidden="true" pointer-events="none">',
+        f'<path d="{"".join(marks)}" stroke="{AXIS}" stroke-width="1" fill="none"/>',
+        f'<g fill="{INK}" text-anchor="middle" font-size="{SMALL}">{"".join(labels)}</g>',
+        "</g>",
+    ]
+
+
+def _points_svg(
+    frame: _Frame,
+    values: Mapping[date, int],
+    name: str,
+    radius: float,
+    day_href: Callable[[date], str] | None,
+    with_year: bool,
+) -> list[str]:
+    """Daily values as circles; links around each day (or each point) when asked for."""
+    small = radius <= 1.5
+    group = (
+        f'<g class="pts" fill="{BLUE}" fill-opacity="0.6">'
+        if small
+        else f'<g class="pts" fill="{SKY}" stroke="{BLUE}" stroke-width="1">'
+    )
+    if day_href is None or frame.n_days > LINKED_POINTS_MAX_DAYS:
+        return [
+            group,
+            *(_point_svg(frame.x_mid(d), frame.y(v), radius) for d, v in values.items()),
+            "</g>",
+        ]
+
+    out = [group]
+    if frame.n_days <= HIT_RECT_MAX_DAYS:
+        # Every day is a full-height target, easy to tap on a phone; empty days open too, so
+        # a missed day can be filled in.
+        for day in _each_day(frame.start, frame.end):
+            value = values.get(day)
+            said = f"{name} {value}" if value is not None else f"{name} not recorded"
+            dot = "" if value is None else _point_svg(frame.x_mid(day), frame.y(value), radius)
+            out.append(
+                f'<a href="{_attr(day_href(day))}" '
+                f'aria-label="{_attr(_short(day, with_year))}: {_attr(said)}">'
+                f'<rect class="hit" x="{_f(frame.x_edge(day))}" y="{frame.top}" '
+                f'width="{_f(frame.day_w)}" height="{_f(frame.plot_h)}" fill="#000000" '
+                f'fill-opacity="0" stroke="none"/>{dot}</a>'
+            )
+    else:
+        for day, value in values.items():
+            out.append(
+                f'<a href="{_attr(day_href(day))}" '
+                f'aria-label="{_attr(_short(day, with_year))}: {_attr(name)} {value}">'
+                f"{_point_svg(frame.x_mid(day), frame.y(value), radius)}</a>"
+            )
+    out.append("</g>")
+    return out
+
+
+def _points_group(radius: float, css_class: str = "pts") -> list[str]:
+    """Opens the group that paints daily points: outlined circles, or plain dots when tiny."""
+    if radius <= 1.5:
+        return [f'<g class="{css_class}" fill="{BLUE}" fill-opacity="0.55">']
+    return [f'<g class="{css_class}" fill="{SKY}" stroke="{BLUE}" stroke-width="1">']
+
+
+def _point_svg(x: float, y: float, radius: float, css_class: str = "pt") -> str:
+    return f'<circle class="{css_class}" cx="{_f(x)}" cy="{_f(y)}" r="{_f(radius)}"/>'
+
+
+def _marker_svg(
+    shape: str, x: float, y: float, size: float, fill: str | None, css_class: str = ""
+) -> str:
+    """A small marker centred on (x, y); the shape tells series apart in black and white."""
+    cls = f' class="{css_class}"' if css_class else ""
+    paint = f' fill="{fill}" stroke="#FFFFFF" stroke-width="1"' if fill else ""
+    if shape == "square":
+        s = size * 0.9
+        return (
+            f'<rect{cls} x="{_f(x - s)}" y="{_f(y - s)}" width="{_f(2 * s)}" '
+            f'height="{_f(2 * s)}"{paint}/>'
+        )
+    if shape == "triangle":
+        s = size * 1.2
+        return (
+            f'<path{cls} d="M{_f(x)} {_f(y - s)}L{_f(x + s)} {_f(y + s * 0.8)}'
+            f'H{_f(x - s)}Z"{paint}/>'
+        )
+    if shape == "diamond":
+        s = size * 1.25
+        return (
+            f'<path{cls} d="M{_f(x)} {_f(y - s)}L{_f(x + s)} {_f(y)}L{_f(x)} {_f(y + s)}'
+            f'L{_f(x - s)} {_f(y)}Z"{paint}/>'
+        )
+    return f'<circle{cls} cx="{_f(x)}" cy="{_f(y)}" r="{_f(size)}"{paint}/>'
+
+
+def _mean_path_svg(
+    frame: _Frame,
+    means: Sequence[tuple[date, float | None]],
+    colour: str,
+    dash: str,
+    css_class: str,
+    stroke_width: float,
+) -> str:
+    """The rolling mean as one path, a new "M" segment after every gap."""
+    parts: list[str] = []
+    run: list[str] = []
+
+    def close_run() -> None:
+        if run:
+            # A lone day between gaps still shows, as a dot drawn by the round cap.
+            parts.append("M" + " ".join(run) + ("h0" if len(run) == 1 else ""))
+            run.clear()
+
+    # means holds one entry per day from frame.start, so the position is the index.
+    x0, day_w = frame.left + frame.day_w / 2, frame.day_w
+    top, scale = frame.top, frame.plot_h / 100.0
+    for index, (_, mean) in enumerate(means):
+        if mean is None:
+            close_run()
+        else:
+            score = min(max(mean, 0.0), 100.0)
+            run.append(f"{_f(x0 + index * day_w)} {_f(top + (100.0 - score) * scale)}")
+    close_run()
+    if not parts:
+        return ""
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    return (
+        f'<path class="{css_class}" d="{"".join(parts)}" fill="none" stroke="{colour}" '
+        f'stroke-width="{_f(stroke_width)}" stroke-linejoin="round" stroke-linecap="round"'
+        f'{dash_attr} pointer-events="none"/>'
+    )
+
+
+def _empty_svg(frame: _Frame) -> str:
+    return (
+        f'<text class="empty" x="{_f(frame.left + frame.plot_w / 2)}" '
+        f'y="{_f(frame.y(62.5) + 4)}" text-anchor="middle" fill="{INK}" '
+        f'font-size="{FONT_SIZE + 2}">No entries in this range</text>'
+    )
+
+
+# --- words ----------------------------------------------------------------------------------
+
+
+def _series_summary(item: RatedItem, values: Mapping[date, int], n_days: int) -> str:
+    scale = (
+        f"{item.label} from 0 ({item.low_anchor}) to 100 ({item.high_anchor}), "
+        f"{item.polarity_text}."
+    )
+    if not values:
+        return f"{scale} No entries in this range."
+    latest = max(values)
+    mean = sum(values.values()) / len(values)
+    return (
+        f"{scale} {len(values)} of {_days(n_days)} have a value; "
+        f"latest {values[latest]} on {_long(latest)}; mean {mean:.0f}."
+    )
+
+
+def _bands_summary(bands: Sequence[DoseBand], start: date, end: date) -> str:
+    shown = sorted(
+        (band for band in bands if band.end >= start and band.start <= end),
+        key=lambda band: band.start,
+    )
+    if not shown:
+        return ""
+    steps = "; ".join(
+        f"{band.label} {_long(max(band.start, start))} to {_long(min(band.end, end))}"
+        for band in shown
+    )
+    return f"Dose steps: {steps}."
+
+
+def _date_ticks(start: date, end: date, max_ticks: int) -> list[tuple[date, str]]:
+    """The densest sensible set of date ticks (days, weeks, months, years) that fits."""
+    candidates: list[list[tuple[date, str]]] = []
+    for step in (1, 2, 7, 14):
+        first = start
+        if step >= 7:  # weeks start on Monday
+            first = start + timedelta(days=(7 - start.weekday()) % 7)
+        candidates.append([(d, _short(d, False)) for d in _each_day(first, end, step)])
+    for months in (1, 2, 3, 6):
+        candidates.append(
+            [(d, f"{MONTHS[d.month - 1]} {d.year}") for d in _month_starts(start, end, months)]
+        )
+    for years in (1, 2, 5, 10, 20, 50):
+        candidates.append(
+            [
+                (date(y, 1, 1), str(y))
+                for y in range(start.year, end.year + 1)
+                if y % years == 0 and start <= date(y, 1, 1) <= end
+            ]
+        )
+    for ticks in candidates:
+        if 2 <= len(ticks) <= max_ticks:
+            return ticks
+    return [(start, _short(start, start.year != end.year))]
+
+
+def _month_starts(start: date, end: date, every: int) -> list[date]:
+    out: list[date] = []
+    year, month = start.year, start.month
+    while True:
+        first = date(year, month, 1)
+        if first > end:
+            return out
+        if first >= start and (month - 1) % every == 0:
+            out.append(first)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _severity_runs(severities: Sequence[int | None], bin_days: int) -> list[tuple[int, int, int]]:
+    """(first day index, index after the last, severity) for runs of equal severity.
+
+    Unanswered days (None) are left out. With ``bin_days`` 7 each week takes its worst day.
+    """
+    runs: list[tuple[int, int, int]] = []
+    n = len(severities)
+    for first in range(0, n, bin_days):
+        after = min(first + bin_days, n)
+        answered = [s for s in severities[first:after] if s is not None]
+        if not answered:
+            continue
+        worst = max(answered)
+        if runs and runs[-1][2] == worst and runs[-1][1] == first:
+            runs[-1] = (runs[-1][0], after, worst)
+        else:
+            runs.append((first, after, worst))
+    return runs
+
+
+# --- small helpers --------------------------------------------------------------------------
+
+
+def _finish(parts: list[str]) -> Markup:
+    # Safe: every piece of text and every attribute value above went through escape() or
+    # _attr(), and numbers through _f(); Markup only stops Jinja escaping the SVG a second time.
+    return Markup("".join(parts))  # noqa: S704
+
+
+def _check(start: date, end: date, chart_id: str) -> None:
+    if end < start:
+        raise ValueError("end is before start")
+    if not _CHART_ID.match(chart_id):
+        raise ValueError("chart_id must be a letter followed by letters, digits, '-' or '_'")
+
+
+def _values_in_range(days: DayValues, start: date, end: date) -> dict[date, int]:
+    """Answered values inside the range, by date, in date order (a later duplicate wins)."""
+    found = {day: value for day, value in days if value is not None and start <= day <= end}
+    return dict(sorted(found.items()))
+
+
+def _each_day(first: date, last: date, step: int = 1) -> list[date]:
+    count = (last - first).days // step + 1 if last >= first else 0
+    return [first + timedelta(days=i * step) for i in range(count)]
+
+
+def _point_radius(n_days: int) -> float:
+    if n_days <= 45:
+        return 3.5
+    if n_days <= 120:
+        return 2.8
+    if n_days <= LINKED_POINTS_MAX_DAYS:
+        return 2.0
+    return 1.1  # five years of days: small dots under the mean line
+
+
+def _mean_width(n_days: int) -> float:
+    return 2.5 if n_days <= 120 else 2.0 if n_days <= LINKED_POINTS_MAX_DAYS else 1.5
+
+
+def _severity(value: int) -> int:
+    return min(max(int(value), 0), 3)
+
+
+def _answered(answers: Mapping[str, int | None] | None, key: str) -> int | None:
+    """The severity of one side effect on one day, or None when not answered."""
+    if answers is None:
+        return None
+    value = answers.get(key)
+    if value is None or 0 <= value <= 3:
+        return value
+    return _severity(value)
+
+
+def _short(day: date, with_year: bool) -> str:
+    text = f"{day.day} {MONTHS[day.month - 1]}"
+    return f"{text} {day.year}" if with_year else text
+
+
+def _long(day: date) -> str:
+    return _short(day, True)
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def _class_token(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "-", key)
+
+
+def _text_w(text: str, size: float) -> float:
+    """Width of a label in user units, a little over rather than under."""
+    ems = 0.0
+    for char in text:
+        if char in _NARROW:
+            ems += 0.38
+        elif char in _WIDE:
+            ems += 1.0
+        elif char.isupper():
+            ems += 0.76
+        else:
+            ems += 0.64
+    return ems * size
+
+
+def _attr(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
+def _f(value: float) -> str:
+    """One decimal is finer than a print dot at chart size, and keeps the markup small."""
+    return f"{value:.1f}".removesuffix(".0")

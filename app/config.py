@@ -1,0 +1,57 @@
+"""Settings from environment variables (and an optional .env file)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA_DIR = Path("data")
+
+
+class Settings(BaseSettings):
+    """Everything the app reads from its environment; nothing secret has a default."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["local", "test", "production"] = "local"
+    database_url: str = f"sqlite:///./{DATA_DIR}/ldn-diary.db"
+    secret_key: str = ""
+    data_dir: Path = DATA_DIR
+    # Seconds a browser session lasts without use.
+    session_idle_seconds: int = 60 * 60 * 24 * 30
+    login_attempts_per_window: int = 10
+    login_window_seconds: int = 15 * 60
+
+    @model_validator(mode="after")
+    def _secret_key_present(self) -> Settings:
+        if not self.secret_key and self.environment == "production":
+            raise ValueError("SECRET_KEY must be set when ENVIRONMENT=production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,97 @@
+"""Who is asking, and which rows they may see.
+
+Every route that touches a patient's data gets the patient from `WebUser` or `ApiUser`,
+and every row it loads through an `Owned…` dependency scoped to that patient: another
+patient's entry or step answers 404, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.db import SessionDep
+from app.models import DiaryEntry, DoseStep, User
+from app.services import accounts, dose_steps, entries
+
+SESSION_COOKIE = "ldn_session"
+
+
+class LoginRequired(Exception):
+    """A browser page needs a signed-in patient; the app redirects to /login."""
+
+
+def optional_web_user(request: Request, session: SessionDep) -> User | None:
+    """The patient signed in on this browser, if any."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    user = accounts.user_for_browser_session(
+        session, token=token, idle_seconds=request.app.state.settings.session_idle_seconds
+    )
+    request.state.user = user
+    return user
+
+
+def web_user(user: Annotated[User | None, Depends(optional_web_user)]) -> User:
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+bearer_scheme = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
+
+
+def api_user(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> User:
+    """The patient a bearer token belongs to; 401 without a valid one."""
+    user = None
+    if credentials is not None:
+        user = accounts.user_for_api_token(session, token=credentials.credentials)
+    if user is None:
+        raise HTTPException(
+            status_code=401,
+            detail="Sign in first: send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+WebUser = Annotated[User, Depends(web_user)]
+ApiUser = Annotated[User, Depends(api_user)]
+
+
+def _owned_step(session: SessionDep, user: User, step_id: int) -> DoseStep:
+    assert user.id is not None
+    step = dose_steps.get_step(session, user_id=user.id, step_id=step_id)
+    if step is None:
+        raise HTTPException(status_code=404, detail="No such dose step")
+    return step
+
+
+def api_owned_step(session: SessionDep, user: ApiUser, step_id: Annotated[int, Path()]) -> DoseStep:
+    return _owned_step(session, user, step_id)
+
+
+def web_owned_step(session: SessionDep, user: WebUser, step_id: Annotated[int, Path()]) -> DoseStep:
+    return _owned_step(session, user, step_id)
+
+
+def api_owned_entry(
+    session: SessionDep, user: ApiUser, day: Annotated[date, Path(alias="date")]
+) -> DiaryEntry:
+    assert user.id is not None
+    entry = entries.get_entry(session, user_id=user.id, day=day)
+    if entry is None:
+        raise HTTPException(status_code=404, detail="No entry for that day")
+    return entry
+
+
+ApiOwnedStep = Annotated[DoseStep, Depends(api_owned_step)]
+WebOwnedStep = Annotated[DoseStep, Depends(web_owned_step)]
+ApiOwnedEntry = Annotated[DiaryEntry, Depends(api_owned_entry)]

@@ -1,0 +1,138 @@
+"""All database tables.
+
+Request and response shapes live in app/schemas.py; these classes are only what is stored.
+Every row a patient owns carries `user_id` with ON DELETE CASCADE, so deleting an account
+removes everything it owned.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime (what every timestamp column stores)."""
+    return datetime.now(UTC)
+
+
+def _owner_column() -> Any:
+    return Field(
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    # The patient's IANA time zone: it decides which calendar day "today" is for them.
+    timezone: str = Field(default="UTC", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BrowserSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its hash is stored."""
+
+    __tablename__ = "browser_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner_column()
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the JSON API, stored hashed, revocable."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner_column()
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class DoseStep(SQLModel, table=True):
+    """From `start_date` on, the patient takes `dose_mg` (0 = baseline or a pause)."""
+
+    __tablename__ = "dose_step"
+    __table_args__ = (UniqueConstraint("user_id", "start_date", name="uq_dose_step_user_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner_column()
+    start_date: date
+    dose_mg: float
+    dosing_time: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DiaryEntry(SQLModel, table=True):
+    """One diary day. Every answer is nullable: null means "not answered", never 0."""
+
+    __tablename__ = "diary_entry"
+    __table_args__ = (UniqueConstraint("user_id", "day", name="uq_diary_entry_user_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner_column()
+    day: date = Field(index=True)
+
+    overall: int | None = None
+    pain: int | None = None
+    fatigue: int | None = None
+    sleep_quality: int | None = None
+    dream_vividness: int | None = None
+    mood: int | None = None
+    stress: int | None = None
+    life_satisfaction: int | None = None
+
+    nightmares: int | None = None
+    insomnia: int | None = None
+    headache: int | None = None
+    nausea: int | None = None
+    dizziness: int | None = None
+    anxiety: int | None = None
+    other: int | None = None
+    other_text: str | None = Field(default=None, max_length=200)
+
+    dose_taken: bool | None = None
+    dose_time: str | None = Field(default=None, max_length=5)
+    dose_mg: float | None = None
+    notes: str | None = Field(default=None, max_length=2000)
+    tolerability: int | None = None
+    pgic: int | None = None
+
+    source: str = Field(default="web", max_length=16)
+    retrospective: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    # Offline sync: the device that last wrote this day and when the patient edited it there.
+    client_id: str | None = Field(default=None, max_length=64)
+    client_edited_at: datetime | None = None
+
+
+class EntryRevision(SQLModel, table=True):
+    """A version of a diary day that was replaced or deleted, kept so nothing is lost."""
+
+    __tablename__ = "entry_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner_column()
+    day: date = Field(index=True)
+    # The answers as they were, in the API's entry shape.
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    source: str = Field(max_length=16)
+    # When that version was saved, and why it stopped being current.
+    saved_at: datetime
+    replaced_at: datetime = Field(default_factory=utcnow)
+    reason: str = Field(max_length=16)

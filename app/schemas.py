@@ -1,0 +1,233 @@
+"""Request and response shapes of the diary (SPEC §2, §3, §8).
+
+The JSON API validates with these models directly; the web forms turn their fields into the
+same models, so a rule is written once and both say the same thing.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+from app.items import NOTES_MAX, OTHER_TEXT_MAX, RATED_KEYS, SIDE_EFFECT_KEYS
+
+Score = Annotated[int, Field(strict=True, ge=0, le=100)]
+Severity = Annotated[int, Field(strict=True, ge=0, le=3)]
+Pgic = Annotated[int, Field(strict=True, ge=1, le=7)]
+DoseMg = Annotated[float, Field(ge=0, le=50)]
+DosingTime = Literal["morning", "bedtime"]
+TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+EARLIEST_DIARY_DAY = date(2000, 1, 1)
+
+
+def _two_decimals(value: float | None) -> float | None:
+    if value is None:
+        return None
+    if not math.isfinite(value) or abs(round(value, 2) - value) > 1e-9:
+        raise ValueError("Use at most two decimals, for example 1.5 or 0.25")
+    return round(value, 2)
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+class SideEffects(BaseModel):
+    """Severity of each side effect: 0 none, 1 mild, 2 moderate, 3 severe; null unanswered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nightmares: Severity | None = None
+    insomnia: Severity | None = None
+    headache: Severity | None = None
+    nausea: Severity | None = None
+    dizziness: Severity | None = None
+    anxiety: Severity | None = None
+    other: Severity | None = None
+
+
+class EntryAnswers(BaseModel):
+    """What a patient can answer for one diary day. Everything optional, at least one answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    overall: Score | None = None
+    pain: Score | None = None
+    fatigue: Score | None = None
+    sleep_quality: Score | None = None
+    dream_vividness: Score | None = None
+    mood: Score | None = None
+    stress: Score | None = None
+    life_satisfaction: Score | None = None
+    side_effects: SideEffects = Field(default_factory=SideEffects)
+    other_text: str | None = Field(default=None, max_length=OTHER_TEXT_MAX)
+    dose_taken: bool | None = None
+    dose_time: str | None = Field(default=None, pattern=TIME_PATTERN)
+    dose_mg: DoseMg | None = None
+    notes: str | None = Field(default=None, max_length=NOTES_MAX)
+    tolerability: Score | None = None
+    pgic: Pgic | None = None
+    # Set by the offline outbox: which device wrote this version and when the patient did.
+    client_id: str | None = Field(default=None, max_length=64)
+    client_edited_at: datetime | None = None
+
+    _blank = field_validator("other_text", "notes", "dose_time", "client_id", mode="before")(
+        _blank_to_none
+    )
+
+    @field_validator("dose_mg")
+    @classmethod
+    def _dose_decimals(cls, value: float | None) -> float | None:
+        return _two_decimals(value)
+
+    @model_validator(mode="after")
+    def _something_answered(self) -> EntryAnswers:
+        if not self.answered_fields():
+            raise ValueError("Answer at least one question before saving the day")
+        return self
+
+    def answered_fields(self) -> list[str]:
+        """Names of the fields that hold an answer."""
+        answered = [key for key in RATED_KEYS if getattr(self, key) is not None]
+        answered += [
+            f"side_effects.{key}"
+            for key in SIDE_EFFECT_KEYS
+            if getattr(self.side_effects, key) is not None
+        ]
+        for key in (
+            "other_text",
+            "dose_taken",
+            "dose_time",
+            "dose_mg",
+            "notes",
+            "tolerability",
+            "pgic",
+        ):
+            if getattr(self, key) is not None:
+                answered.append(key)
+        return answered
+
+
+class DatedEntryAnswers(EntryAnswers):
+    """An entry in a batch: the answers plus the diary day they belong to."""
+
+    date: date
+
+
+class EntryBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entries: list[DatedEntryAnswers] = Field(min_length=1, max_length=1000)
+
+
+class EntryPublic(BaseModel):
+    """A saved diary day as the API returns it."""
+
+    date: date
+    overall: int | None
+    pain: int | None
+    fatigue: int | None
+    sleep_quality: int | None
+    dream_vividness: int | None
+    mood: int | None
+    stress: int | None
+    life_satisfaction: int | None
+    side_effects: dict[str, int | None]
+    other_text: str | None
+    dose_taken: bool | None
+    dose_time: str | None
+    dose_mg: float | None
+    scheduled_dose_mg: float | None
+    notes: str | None
+    tolerability: int | None
+    pgic: int | None
+    source: str
+    retrospective: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class BatchResult(BaseModel):
+    created: int
+    replaced: int
+    unchanged: int
+    entries: list[EntryPublic]
+
+
+class DoseStepCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start_date: date
+    dose_mg: DoseMg
+    dosing_time: DosingTime | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+    _blank = field_validator("note", "dosing_time", mode="before")(_blank_to_none)
+
+    @field_validator("dose_mg")
+    @classmethod
+    def _dose_decimals(cls, value: float) -> float:
+        checked = _two_decimals(value)
+        assert checked is not None
+        return checked
+
+    @field_validator("start_date")
+    @classmethod
+    def _plausible_start(cls, value: date) -> date:
+        if value < EARLIEST_DIARY_DAY:
+            raise ValueError("Start date must be in the year 2000 or later")
+        return value
+
+
+class DoseStepUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start_date: date | None = None
+    dose_mg: DoseMg | None = None
+    dosing_time: DosingTime | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+    _blank = field_validator("note", "dosing_time", mode="before")(_blank_to_none)
+
+    @field_validator("dose_mg")
+    @classmethod
+    def _dose_decimals(cls, value: float | None) -> float | None:
+        return _two_decimals(value)
+
+    @field_validator("start_date")
+    @classmethod
+    def _plausible_start(cls, value: date | None) -> date | None:
+        if value is not None and value < EARLIEST_DIARY_DAY:
+            raise ValueError("Start date must be in the year 2000 or later")
+        return value
+
+
+class DoseStepPublic(BaseModel):
+    id: int
+    start_date: date
+    dose_mg: float
+    dosing_time: str | None
+    note: str | None
+
+
+class Credentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserPublic(BaseModel):
+    id: int
+    email: str
+
+
+class TokenPublic(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)

@@ -1,0 +1,143 @@
+"""Security headers and CSRF protection for the browser side of the app.
+
+CSRF uses a signed double-submit token: the browser holds a random nonce in an HttpOnly
+cookie, every page embeds HMAC(SECRET_KEY, nonce), and every state-changing request must
+send that token back (form field `csrf_token` or header `X-CSRF-Token`, which htmx adds).
+A page on another site can neither read the token nor forge it without the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from http.cookies import SimpleCookie
+from typing import Any
+
+from fastapi import HTTPException, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSRF_COOKIE = "ldn_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # a malformed cookie header is treated as no cookies
+                return {}
+            return {key: morsel.value for key, morsel in jar.items()}
+    return {}
+
+
+def is_https(scope: Scope) -> bool:
+    return scope.get("scheme") == "https"
+
+
+def cookie_header(name: str, value: str, *, max_age: int | None, secure: bool, strict: bool) -> str:
+    parts = [f"{name}={value}", "Path=/", "HttpOnly", f"SameSite={'Strict' if strict else 'Lax'}"]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if secure:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+class SecurityMiddleware:
+    """Adds the security headers to every response and gives each browser a CSRF nonce."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = _cookies(scope).get(CSRF_COOKIE, "")
+        new_nonce = None
+        if len(nonce) < 20:
+            new_nonce = nonce = secrets.token_urlsafe(24)
+        scope.setdefault("state", {})["csrf_nonce"] = nonce
+        https = is_https(scope)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[Any] = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                defaults = {
+                    b"content-security-policy": CONTENT_SECURITY_POLICY,
+                    b"x-content-type-options": "nosniff",
+                    b"referrer-policy": "no-referrer",
+                    b"x-frame-options": "DENY",
+                    b"permissions-policy": "camera=(), microphone=(), geolocation=()",
+                    b"cross-origin-opener-policy": "same-origin",
+                }
+                if https:
+                    defaults[b"strict-transport-security"] = "max-age=31536000; includeSubDomains"
+                for name, value in defaults.items():
+                    if name not in present:
+                        headers.append((name, value.encode()))
+                rotated = scope["state"].get("csrf_nonce")
+                if new_nonce is not None or rotated != nonce:
+                    cookie = cookie_header(
+                        CSRF_COOKIE, rotated, max_age=None, secure=https, strict=True
+                    )
+                    headers.append((b"set-cookie", cookie.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _sign(secret: str, nonce: str) -> str:
+    return hmac.new(secret.encode(), f"csrf:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    """The token this browser's forms must send back."""
+    return _sign(request.app.state.secret_key, request.state.csrf_nonce)
+
+
+def rotate_csrf(request: Request) -> None:
+    """Give the browser a fresh nonce (at sign-in and sign-out)."""
+    request.state.csrf_nonce = secrets.token_urlsafe(24)
+
+
+async def require_csrf(request: Request) -> None:
+    """Dependency for browser routers: refuse a state change without the page's token."""
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else None
+    if not sent or not hmac.compare_digest(sent, csrf_token(request)):
+        raise HTTPException(
+            status_code=403,
+            detail="This form has expired. Go back, reload the page and try again.",
+        )

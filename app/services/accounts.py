@@ -1,0 +1,167 @@
+"""Accounts: registration, passwords, browser sessions and API tokens.
+
+Secrets given to a browser or a script (session cookies, bearer tokens) are random; the
+database keeps only their SHA-256, so a copy of the database cannot be used to sign in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from contextlib import suppress
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, available_timezones
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, delete, select
+
+from app.models import ApiToken, BrowserSession, User, utcnow
+
+PASSWORD_MIN_LENGTH = 10
+_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+# Verifying against this keeps the time of a login for an unknown email like a real one.
+_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+class EmailTaken(Exception):
+    """Someone already registered with this email."""
+
+
+class WeakPassword(ValueError):
+    """The password breaks the password rule; the message says how."""
+
+
+def hash_secret(token: str) -> str:
+    """The stored form of a random session or API token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).resolve().parent.parent / "common_passwords.txt"
+    lines = path.read_text().splitlines()
+    return frozenset(line.strip().lower() for line in lines if line and not line.startswith("#"))
+
+
+def password_problem(password: str, *, email: str = "") -> str | None:
+    """Why this password is refused, in plain words, or None if it is fine."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return (
+            f"Use at least {PASSWORD_MIN_LENGTH} characters. "
+            "A few ordinary words in a row are easy to remember and hard to guess."
+        )
+    lowered = password.lower()
+    if lowered in _common_passwords() or len(set(lowered)) <= 2:
+        return "That password is one of the most common ones. Please choose another."
+    local_part = email.split("@", 1)[0].lower()
+    if len(local_part) >= 4 and local_part in lowered and len(lowered) - len(local_part) < 6:
+        return "Your password is too close to your email address. Please choose another."
+    return None
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def valid_timezone(name: str | None) -> str:
+    """The browser's time zone if it is a real IANA name, otherwise UTC."""
+    if name and name in available_timezones():
+        ZoneInfo(name)
+        return name
+    return "UTC"
+
+
+def register(session: Session, *, email: str, password: str, timezone: str = "UTC") -> User:
+    """Create an account; raises EmailTaken or WeakPassword."""
+    email = normalise_email(email)
+    problem = password_problem(password, email=email)
+    if problem:
+        raise WeakPassword(problem)
+    if session.exec(select(User).where(User.email == email)).first() is not None:
+        raise EmailTaken(email)
+    user = User(
+        email=email, password_hash=_hasher.hash(password), timezone=valid_timezone(timezone)
+    )
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User | None:
+    """The user these credentials belong to, or None. Takes the same time either way."""
+    user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+    if user is None:
+        with suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+        session.add(user)
+        session.commit()
+    return user
+
+
+def start_browser_session(session: Session, *, user: User) -> str:
+    """A new session token for a browser that just signed in."""
+    assert user.id is not None
+    token = secrets.token_urlsafe(32)
+    session.add(BrowserSession(user_id=user.id, token_hash=hash_secret(token)))
+    session.commit()
+    return token
+
+
+def user_for_browser_session(session: Session, *, token: str, idle_seconds: int) -> User | None:
+    """The user signed in with this cookie, if the session exists and has not gone idle."""
+    row = session.exec(
+        select(BrowserSession).where(BrowserSession.token_hash == hash_secret(token))
+    ).first()
+    if row is None:
+        return None
+    now = utcnow()
+    if now - row.last_seen_at > timedelta(seconds=idle_seconds):
+        session.delete(row)
+        session.commit()
+        return None
+    # Touch at most once a minute: a write on every page view would slow reads for nothing.
+    if now - row.last_seen_at > timedelta(minutes=1):
+        row.last_seen_at = now
+        session.add(row)
+        session.commit()
+    return session.get(User, row.user_id)
+
+
+def end_browser_session(session: Session, *, token: str) -> None:
+    session.exec(delete(BrowserSession).where(col(BrowserSession.token_hash) == hash_secret(token)))
+    session.commit()
+
+
+def issue_api_token(session: Session, *, user: User) -> str:
+    """A new bearer token for the API; only its hash is kept."""
+    assert user.id is not None
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=hash_secret(token)))
+    session.commit()
+    return token
+
+
+def user_for_api_token(session: Session, *, token: str) -> User | None:
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_secret(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    return session.get(User, row.user_id)
+
+
+def revoke_api_token(session: Session, *, token: str) -> None:
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_secret(token))).first()
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+        session.commit()

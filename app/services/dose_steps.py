@@ -1,0 +1,141 @@
+"""Dose steps (SPEC §3): the patient's schedule, one step per start date."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlmodel import Session, col, select
+
+from app.models import DoseStep, utcnow
+from app.schemas import DoseStepCreate, DoseStepUpdate
+
+
+class StepDateTaken(Exception):
+    """Another step already starts on this date."""
+
+    def __init__(self, start_date: date) -> None:
+        super().__init__(
+            f"A dose step already starts on {format_day(start_date)}. "
+            "Change that step instead, or pick another date."
+        )
+        self.start_date = start_date
+
+
+def format_day(day: date) -> str:
+    """'5 Jan 2026' — the way dates are written for patients."""
+    return f"{day.day} {day:%b %Y}"
+
+
+def format_mg(dose_mg: float) -> str:
+    """'1.5 mg', '4.5 mg', '0.25 mg' — no trailing zeros."""
+    return f"{dose_mg:g} mg"
+
+
+def list_steps(session: Session, *, user_id: int) -> list[DoseStep]:
+    """The patient's steps in start-date order."""
+    statement = (
+        select(DoseStep).where(DoseStep.user_id == user_id).order_by(col(DoseStep.start_date))
+    )
+    return list(session.exec(statement))
+
+
+def get_step(session: Session, *, user_id: int, step_id: int) -> DoseStep | None:
+    """One of the patient's steps; another patient's step is as good as missing."""
+    statement = select(DoseStep).where(DoseStep.id == step_id, DoseStep.user_id == user_id)
+    return session.exec(statement).first()
+
+
+def _date_taken(session: Session, *, user_id: int, start: date, except_id: int | None) -> bool:
+    statement = select(DoseStep.id).where(DoseStep.user_id == user_id, DoseStep.start_date == start)
+    if except_id is not None:
+        statement = statement.where(DoseStep.id != except_id)
+    return session.exec(statement).first() is not None
+
+
+def add_step(session: Session, *, user_id: int, data: DoseStepCreate) -> DoseStep:
+    """Add a step; raises StepDateTaken when one already starts that day."""
+    if _date_taken(session, user_id=user_id, start=data.start_date, except_id=None):
+        raise StepDateTaken(data.start_date)
+    step = DoseStep(user_id=user_id, **data.model_dump())
+    session.add(step)
+    session.commit()
+    session.refresh(step)
+    return step
+
+
+def update_step(session: Session, *, step: DoseStep, data: DoseStepUpdate) -> DoseStep:
+    """Change the given fields of a step; raises StepDateTaken on a clash."""
+    changes = data.model_dump(exclude_unset=True)
+    new_start = changes.get("start_date")
+    if new_start is not None and _date_taken(
+        session, user_id=step.user_id, start=new_start, except_id=step.id
+    ):
+        raise StepDateTaken(new_start)
+    for key, value in changes.items():
+        if key in ("start_date", "dose_mg") and value is None:
+            continue  # required on a step: an explicit null means "leave as is"
+        setattr(step, key, value)
+    step.updated_at = utcnow()
+    session.add(step)
+    session.commit()
+    session.refresh(step)
+    return step
+
+
+def delete_step(session: Session, *, step: DoseStep) -> None:
+    session.delete(step)
+    session.commit()
+
+
+def step_in_force(steps: Sequence[DoseStep], day: date) -> DoseStep | None:
+    """The latest step starting on or before `day` (steps in start-date order)."""
+    current = None
+    for step in steps:
+        if step.start_date > day:
+            break
+        current = step
+    return current
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    """A step as the timeline page shows it."""
+
+    step: DoseStep
+    is_baseline: bool
+    end_date: date | None  # None: still in force
+    label: str
+
+
+def timeline(steps: Sequence[DoseStep]) -> list[TimelineStep]:
+    """Steps with their end dates and labels: 'Baseline', '1.5 mg at bedtime', 'Pause'."""
+    rows = []
+    seen_positive = False
+    for index, step in enumerate(steps):
+        is_baseline = step.dose_mg == 0 and not seen_positive
+        seen_positive = seen_positive or step.dose_mg > 0
+        if is_baseline:
+            label = "Baseline (no LDN yet)"
+        elif step.dose_mg == 0:
+            label = "Pause (no LDN)"
+        else:
+            label = format_mg(step.dose_mg)
+            if step.dosing_time == "bedtime":
+                label += " at bedtime"
+            elif step.dosing_time == "morning":
+                label += " in the morning"
+        next_start = steps[index + 1].start_date if index + 1 < len(steps) else None
+        end = next_start - timedelta(days=1) if next_start else None
+        rows.append(TimelineStep(step=step, is_baseline=is_baseline, end_date=end, label=label))
+    return rows
+
+
+def timeline_sentence(steps: Sequence[DoseStep]) -> str:
+    """'Baseline from 5 Jan · 1.5 mg at bedtime from 19 Jan' — the schedule in one line."""
+    parts = []
+    for row in timeline(steps):
+        label = "Baseline" if row.is_baseline else row.label
+        parts.append(f"{label} from {row.step.start_date.day} {row.step.start_date:%b}")
+    return " · ".join(parts)

@@ -1,0 +1,141 @@
+"""/register, /login and /logout for browsers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import EmailStr, TypeAdapter, ValidationError
+
+from app.db import SessionDep
+from app.deps import SESSION_COOKIE, optional_web_user
+from app.models import User
+from app.security import rotate_csrf
+from app.services import accounts
+from app.web.templating import render
+
+router = APIRouter()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never send a patient off to another origin after login."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/today"
+
+
+def sign_in(request: Request, session: SessionDep, user: User, target: str) -> Response:
+    """Start a fresh browser session (never reuse one from before sign-in) and redirect."""
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        accounts.end_browser_session(session, token=old)
+    token = accounts.start_browser_session(session, user=user)
+    rotate_csrf(request)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=request.app.state.settings.session_idle_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+_EMAIL = TypeAdapter(EmailStr)
+
+
+def _email_error(email: str) -> str | None:
+    try:
+        _EMAIL.validate_python(email)
+    except ValidationError:
+        return "Enter an email address like name@example.com"
+    return None
+
+
+@router.get("/register", response_class=HTMLResponse)
+def register_page(
+    request: Request, user: Annotated[User | None, Depends(optional_web_user)]
+) -> Response:
+    if user is not None:
+        return RedirectResponse("/today", status_code=303)
+    return render(request, "auth/register.html", {"values": {}, "errors": {}})
+
+
+@router.post("/register", response_class=HTMLResponse)
+def register(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "UTC",
+) -> Response:
+    errors: dict[str, str] = {}
+    email_problem = _email_error(email)
+    if email_problem:
+        errors["email"] = email_problem
+    password_problem = accounts.password_problem(password, email=email)
+    if password_problem:
+        errors["password"] = password_problem
+    if not errors:
+        try:
+            user = accounts.register(session, email=email, password=password, timezone=timezone)
+        except accounts.EmailTaken:
+            errors["email"] = "There is already an account with this email. Sign in instead."
+        else:
+            return sign_in(request, session, user, "/today?welcome=1")
+    return render(
+        request,
+        "auth/register.html",
+        {"values": {"email": email}, "errors": errors},
+        status_code=422,
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(
+    request: Request,
+    user: Annotated[User | None, Depends(optional_web_user)],
+    next: str | None = None,
+) -> Response:
+    if user is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "auth/login.html", {"values": {}, "errors": {}, "next": next or ""})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    next: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    user = accounts.authenticate(session, email=email, password=password)
+    if user is None:
+        return render(
+            request,
+            "auth/login.html",
+            {
+                "values": {"email": email},
+                "errors": {"password": "That email and password do not match an account."},
+                "next": next,
+            },
+            status_code=401,
+        )
+    return sign_in(request, session, user, _safe_next(next))
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        accounts.end_browser_session(session, token=token)
+    rotate_csrf(request)
+    response = RedirectResponse("/login?signed_out=1", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
+    # Cached pages of this account go; the offline outbox stays, so no unsynced day is lost.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response

@@ -1,0 +1,166 @@
+"""/today, /entries/{date} (the daily entry form) and /history (a month of days)."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.db import SessionDep
+from app.deps import WebUser
+from app.models import DiaryEntry, User
+from app.services import dose_steps, entries
+from app.web.entry_form import form_values, parse_entry_form
+from app.web.templating import is_htmx, render
+
+router = APIRouter()
+
+
+def _parse_day(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise HTTPException(status_code=404, detail="There is no such day.") from None
+
+
+def _form_context(
+    session: SessionDep, user: User, day: date, entry: DiaryEntry | None
+) -> dict[str, Any]:
+    assert user.id is not None
+    steps = dose_steps.list_steps(session, user_id=user.id)
+    rows = dose_steps.timeline(steps)
+    in_force = next((row for row in reversed(rows) if row.step.start_date <= day), None)
+    today = entries.patient_today(user)
+    return {
+        "day": day,
+        "today": today,
+        "entry": entry,
+        "in_force": in_force,
+        "has_steps": bool(steps),
+        "check_in_due": entries.check_in_due(session, user_id=user.id, day=day),
+        "previous_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1) if day < today else None,
+        "is_future": day > today,
+    }
+
+
+def _show_form(
+    request: Request,
+    session: SessionDep,
+    user: User,
+    day: date,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    saved: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    assert user.id is not None
+    try:
+        entries.check_diary_day(day, today=entries.patient_today(user))
+    except entries.DiaryDayRefused as refusal:
+        raise HTTPException(status_code=404, detail=str(refusal)) from None
+    entry = entries.get_entry(session, user_id=user.id, day=day)
+    context = _form_context(session, user, day, entry)
+    context.update(
+        values=values if values is not None else form_values(entry),
+        errors=errors or {},
+        saved=saved,
+        welcome=request.query_params.get("welcome") == "1",
+    )
+    return render(
+        request, "entries/form.html", context, block="entry_form", status_code=status_code
+    )
+
+
+@router.get("/today", response_class=HTMLResponse)
+def today_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    return _show_form(request, session, user, entries.patient_today(user))
+
+
+@router.get("/entries/{day}", response_class=HTMLResponse)
+def day_page(day: str, request: Request, session: SessionDep, user: WebUser) -> Response:
+    saved = "Saved." if request.query_params.get("saved") == "1" else None
+    return _show_form(request, session, user, _parse_day(day), saved=saved)
+
+
+@router.post("/entries/{day}", response_class=HTMLResponse)
+async def save_day(day: str, request: Request, session: SessionDep, user: WebUser) -> Response:
+    diary_day = _parse_day(day)
+    parsed = parse_entry_form(await request.form())
+    if parsed.answers is None:
+        return _show_form(
+            request,
+            session,
+            user,
+            diary_day,
+            values=parsed.values,
+            errors=parsed.errors,
+            status_code=422,
+        )
+    try:
+        entries.save_entry(session, user=user, day=diary_day, answers=parsed.answers, source="web")
+    except entries.DiaryDayRefused as refusal:
+        raise HTTPException(status_code=404, detail=str(refusal)) from None
+    if is_htmx(request):
+        return _show_form(request, session, user, diary_day, saved="Saved. Well done.")
+    return RedirectResponse(f"/entries/{diary_day.isoformat()}?saved=1", status_code=303)
+
+
+@router.post("/entries/{day}/delete")
+def delete_day(day: str, session: SessionDep, user: WebUser) -> Response:
+    diary_day = _parse_day(day)
+    assert user.id is not None
+    entry = entries.get_entry(session, user_id=user.id, day=diary_day)
+    if entry is None:
+        raise HTTPException(status_code=404, detail="No entry for that day.")
+    entries.delete_entry(session, entry=entry)
+    month = diary_day.strftime("%Y-%m")
+    return RedirectResponse(f"/history?month={month}&deleted={diary_day}", status_code=303)
+
+
+def _month(raw: str | None, today: date) -> date:
+    if raw:
+        try:
+            year, month = (int(part) for part in raw.split("-", 1))
+            return date(year, month, 1)
+        except ValueError:
+            pass
+    return today.replace(day=1)
+
+
+@router.get("/history", response_class=HTMLResponse)
+def history_page(
+    request: Request, session: SessionDep, user: WebUser, month: str | None = None
+) -> Response:
+    """One month of diary days, newest first, with the days not logged shown as such."""
+    assert user.id is not None
+    today = entries.patient_today(user)
+    first = _month(month, today)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    rows = entries.list_entries(session, user_id=user.id, start=first, end=last)
+    by_day = {entry.day: entry for entry in rows}
+    steps = dose_steps.list_steps(session, user_id=user.id)
+    days = []
+    for offset in range((min(last, today) - first).days, -1, -1):
+        current = first + timedelta(days=offset)
+        step = dose_steps.step_in_force(steps, current)
+        days.append({"day": current, "entry": by_day.get(current), "step": step})
+    previous_month = (first - timedelta(days=1)).replace(day=1)
+    next_month = last + timedelta(days=1)
+    logged = sum(1 for row in days if row["entry"] is not None)
+    return render(
+        request,
+        "entries/history.html",
+        {
+            "month": first,
+            "days": days,
+            "logged": logged,
+            "previous_month": previous_month,
+            "next_month": next_month if next_month <= today else None,
+            "deleted": request.query_params.get("deleted"),
+        },
+    )

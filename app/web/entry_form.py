@@ -1,0 +1,128 @@
+"""The daily entry form: turning posted fields into EntryAnswers, and errors back into words.
+
+Field names are the SPEC §2 keys. A slider always posts a number, so each rated item also
+posts `<key>_unanswered` while its "not answered" box is ticked; then the item is null.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
+from app.models import DiaryEntry
+from app.schemas import EntryAnswers
+from app.services.entries import answers_dict
+
+SCORE_KEYS = (*RATED_KEYS, "tolerability")
+FORM_ERROR = "__form__"
+
+_FRIENDLY = {
+    "less_than_equal": "must be {le} or less",
+    "greater_than_equal": "must be {ge} or more",
+    "string_too_long": "is too long: at most {max_length} characters",
+    "string_pattern_mismatch": "must be a time like 21:30",
+}
+
+
+@dataclass
+class ParsedForm:
+    answers: EntryAnswers | None
+    errors: dict[str, str] = field(default_factory=dict)
+    # What the patient sent, as text, to put back in the form beside any error.
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def _text(form: FormData, key: str) -> str:
+    value = form.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _whole_number(raw: str, key: str, errors: dict[str, str], low: int, high: int) -> int | None:
+    if raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        errors[key] = f"Use a whole number from {low} to {high}"
+        return None
+
+
+def parse_entry_form(form: FormData) -> ParsedForm:
+    """Validate a posted entry form with the same rules as the API."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+
+    for key in SCORE_KEYS:
+        raw = _text(form, key)
+        unanswered = f"{key}_unanswered" in form
+        values[key] = None if unanswered else raw
+        if not unanswered:
+            data[key] = _whole_number(raw, key, errors, 0, 100)
+
+    side_effects: dict[str, Any] = {}
+    for key in SIDE_EFFECT_KEYS:
+        raw = _text(form, key)
+        values[key] = raw
+        side_effects[key] = _whole_number(raw, key, errors, 0, 3)
+    data["side_effects"] = side_effects
+
+    raw_taken = _text(form, "dose_taken")
+    values["dose_taken"] = raw_taken
+    data["dose_taken"] = {"yes": True, "no": False}.get(raw_taken)
+
+    raw_mg = _text(form, "dose_mg")
+    values["dose_mg"] = raw_mg
+    if raw_mg:
+        try:
+            data["dose_mg"] = float(raw_mg.replace(",", "."))
+        except ValueError:
+            errors["dose_mg"] = "Use a number of milligrams, for example 1.5"
+
+    raw_pgic = _text(form, "pgic")
+    values["pgic"] = raw_pgic
+    data["pgic"] = _whole_number(raw_pgic, "pgic", errors, 1, 7)
+
+    for key in ("dose_time", "notes", "other_text"):
+        raw_value = form.get(key)
+        values[key] = raw_value if isinstance(raw_value, str) else ""
+        data[key] = values[key]
+
+    if errors:
+        return ParsedForm(answers=None, errors=errors, values=values)
+    try:
+        answers = EntryAnswers.model_validate(data)
+    except ValidationError as invalid:
+        return ParsedForm(answers=None, errors=_messages(invalid), values=values)
+    return ParsedForm(answers=answers, values=values)
+
+
+def _messages(invalid: ValidationError) -> dict[str, str]:
+    messages: dict[str, str] = {}
+    for error in invalid.errors():
+        loc = [part for part in error["loc"] if part != "side_effects"]
+        key = str(loc[0]) if loc else FORM_ERROR
+        template = _FRIENDLY.get(error["type"])
+        if template:
+            text = "This " + template.format(**error.get("ctx", {}))
+        else:
+            text = str(error["msg"]).removeprefix("Value error, ")
+        messages.setdefault(key, text)
+    return messages
+
+
+def form_values(entry: DiaryEntry | None) -> dict[str, Any]:
+    """A saved entry as the form shows it (None for an unanswered item)."""
+    if entry is None:
+        return {}
+    values = answers_dict(entry)
+    values["dose_taken"] = {True: "yes", False: "no"}.get(values["dose_taken"], "")
+    for key in SIDE_EFFECT_KEYS:
+        values[key] = "" if values[key] is None else str(values[key])
+    values["pgic"] = "" if values["pgic"] is None else str(values["pgic"])
+    values["dose_mg"] = "" if values["dose_mg"] is None else f"{values['dose_mg']:g}"
+    return values

@@ -1,0 +1,134 @@
+"""A fresh, migrated database for every test, and clients that sign in the normal way."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.config import Settings
+from app.main import create_app
+from app.models import User
+from tests.factories import PASSWORD, make_user
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def migrate(database_url: str) -> None:
+    """Run every Alembic migration against `database_url`, as `alembic upgrade head` does."""
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["configure_logging"] = False
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", database_url)
+        from app.config import get_settings
+
+        get_settings.cache_clear()
+        try:
+            command.upgrade(config, "head")
+        finally:
+            get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database migrated to head; each test gets its own copy of the file."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_template: Path) -> Settings:
+    database = tmp_path / "diary.db"
+    shutil.copy(migrated_template, database)
+    return Settings(
+        environment="test",
+        database_url=f"sqlite:///{database}",
+        secret_key="test-secret-key-not-for-production",
+        data_dir=tmp_path,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def session(app: FastAPI) -> Iterator[Session]:
+    with Session(app.state.engine) as db:
+        yield db
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class Browser:
+    """A TestClient that behaves like a signed-in browser: forms carry the CSRF token."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.csrf = ""
+
+    def get(self, url: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        response = self.client.get(url, **kwargs)  # type: ignore[arg-type]
+        found = re.search(r'name="csrf_token" value="([^"]+)"', response.text)
+        if found:
+            self.csrf = found.group(1)
+        return response
+
+    def post(self, url: str, data: dict[str, str] | None = None, **kwargs: object):  # type: ignore[no-untyped-def]
+        if not self.csrf:
+            self.get("/login")
+        form = {"csrf_token": self.csrf, **(data or {})}
+        response = self.client.post(url, data=form, follow_redirects=False, **kwargs)  # type: ignore[arg-type]
+        found = re.search(r'name="csrf_token" value="([^"]+)"', response.text)
+        if found:
+            self.csrf = found.group(1)
+        return response
+
+    def sign_in(self, email: str, password: str = PASSWORD) -> None:
+        self.get("/login")
+        response = self.post("/login", {"email": email, "password": password})
+        assert response.status_code == 303, response.text
+        self.get("/today")
+
+
+@pytest.fixture
+def user(session: Session) -> User:
+    return make_user(session, email="patient@example.org")
+
+
+@pytest.fixture
+def browser(client: TestClient, user: User) -> Browser:
+    signed_in = Browser(client)
+    signed_in.sign_in(user.email)
+    return signed_in
+
+
+@pytest.fixture
+def api(client: TestClient, user: User) -> TestClient:
+    """A client whose requests carry the patient's bearer token."""
+    response = client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 200
+    client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+    return client
