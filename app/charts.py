@@ -191,7 +191,8 @@ def trend_chart(
     with_year = start.year != end.year
 
     title = f"{item.label}, {_long(start)} to {_long(end)}"
-    desc = _series_summary(item, values, n_days) + " " + _bands_summary(bands, start, end)
+    summary = _series_summary(item, values, n_days)
+    desc = " ".join(filter(None, [summary, _bands_summary(bands, start, end)]))
     linked = day_href is not None and (
         n_days <= HIT_RECT_MAX_DAYS or (n_days <= LINKED_POINTS_MAX_DAYS and bool(values))
     )
@@ -271,7 +272,7 @@ def multi_item_chart(
     names = ", ".join(item.label.lower() for item in items)
     title = f"{names[:1].upper()}{names[1:]}, {_long(start)} to {_long(end)}"
     summaries = [_series_summary(item, per_item[item.key], n_days) for item in items]
-    desc = " ".join([*summaries, _bands_summary(bands, start, end)])
+    desc = " ".join(filter(None, [*summaries, _bands_summary(bands, start, end)]))
 
     out = _open_svg(width, height, chart_id, "chart chart-multi", title, desc, linked=False)
     out += _bands_svg(frame, bands, chart_id, label_y=frame.top - 4)
@@ -443,7 +444,6 @@ def side_effect_strip(
         out.append(_empty_svg(frame))
 
     if day_href is not None and linked:
-        labels = {effect.key: effect.label for effect in effects}
         out.append('<g class="hits" fill="#000000" fill-opacity="0">')
         for day in _each_day(start, end):
             answers = by_day.get(day)
@@ -451,11 +451,11 @@ def side_effect_strip(
                 said = "no entry"
             else:
                 reported_words = [
-                    f"{labels[key]} {SEVERITY_LABELS[_severity(value)]}"
-                    for key, value in answers.items()
-                    if key in labels and value
+                    f"{effect.label} {SEVERITY_LABELS[level]}"
+                    for effect in effects
+                    if (level := _answered(answers, effect.key))
                 ]
-                answered_any = any(answers.get(key) is not None for key in labels)
+                answered_any = any(answers.get(effect.key) is not None for effect in effects)
                 said = (
                     ", ".join(reported_words)
                     if reported_words
@@ -464,8 +464,8 @@ def side_effect_strip(
             out.append(
                 f'<a href="{_attr(day_href(day))}" '
                 f'aria-label="{_attr(_short(day, with_year))}: {_attr(said)}">'
-                f'<rect x="{_f(frame.x_edge(day))}" y="{top}" width="{_f(frame.day_w)}" '
-                f'height="{_f(frame.plot_h)}"/></a>'
+                f'<rect class="hit" x="{_f(frame.x_edge(day))}" y="{top}" '
+                f'width="{_f(frame.day_w)}" height="{_f(frame.plot_h)}"/></a>'
             )
         out.append("</g>")
     out.append("</svg>")

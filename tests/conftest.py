@@ -12,9 +12,11 @@ from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy import event
+from sqlmodel import Session, create_engine
 
 from app.config import Settings
+from app.db import _sqlite_pragmas
 from app.main import create_app
 from app.models import User
 from tests.factories import PASSWORD, make_user
@@ -65,9 +67,19 @@ def app(settings: Settings) -> Iterator[FastAPI]:
 
 
 @pytest.fixture
-def session(app: FastAPI) -> Iterator[Session]:
-    with Session(app.state.engine) as db:
+def session(app: FastAPI, settings: Settings) -> Iterator[Session]:
+    """The test's own view of the database, beside the app's.
+
+    The app's engine begins every transaction IMMEDIATE (it takes SQLite's write lock), so a
+    session on it that merely read a row would block every request until the test ended. This
+    one runs each statement in autocommit instead: reads never hold a lock and always see what
+    the app committed (call `session.expire_all()` before re-reading rows the test already has).
+    """
+    engine = create_engine(settings.database_url, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    with Session(engine) as db:
         yield db
+    engine.dispose()
 
 
 @pytest.fixture

@@ -51,6 +51,7 @@ MIN_DAYS_FOR_VERDICT: Final = 7
 RESPONDER_PAIN_IMPROVEMENT_PCT: Final = 30.0
 
 Band = Literal["worse", "no meaningful change", "minimal", "moderate", "substantial"]
+FloatArray = NDArray[np.float64]
 Verdict = Literal[
     "baseline",
     "no baseline",
@@ -315,24 +316,26 @@ def _spans(steps: Sequence[StepInput], horizon: date, settle_days: int) -> list[
     return spans
 
 
-def _mean(values: Sequence[float]) -> float | None:
-    return math.fsum(values) / len(values) if values else None
+def _mean(values: FloatArray) -> float | None:
+    # Daily values are integers, so numpy's sum is exact and the mean is rounded only once.
+    return float(values.sum()) / values.size if values.size else None
 
 
-def _median(values: Sequence[float]) -> float | None:
-    if not values:
+def _median(values: FloatArray) -> float | None:
+    if not values.size:
         return None
-    ordered = sorted(values)
+    ordered = sorted(values.tolist())
     middle = len(ordered) // 2
     if len(ordered) % 2:
-        return ordered[middle]
+        return float(ordered[middle])
     return (ordered[middle - 1] + ordered[middle]) / 2.0
 
 
-def _sd(values: Sequence[float], mean: float | None) -> float | None:
-    if len(values) < 2 or mean is None:
+def _sd(values: FloatArray, mean: float | None) -> float | None:
+    if values.size < 2 or mean is None:
         return None
-    return math.sqrt(math.fsum((x - mean) ** 2 for x in values) / (len(values) - 1))
+    deviations = values - mean
+    return math.sqrt(float(deviations @ deviations) / (values.size - 1))
 
 
 def compare_steps(
@@ -360,10 +363,10 @@ def compare_steps(
     count = len(records)
     day_numbers = np.array([record.day.toordinal() for record in records], dtype=np.int64)
     values = np.array(
-        [[record.values.get(key) for key in RATED_KEYS] for record in records], dtype=np.float64
+        [[*map(record.values.get, RATED_KEYS)] for record in records], dtype=np.float64
     ).reshape(count, len(RATED_KEYS))
     effects = np.array(
-        [[record.side_effects.get(key) for key in SIDE_EFFECT_KEYS] for record in records],
+        [[*map(record.side_effects.get, SIDE_EFFECT_KEYS)] for record in records],
         dtype=np.float64,
     ).reshape(count, len(SIDE_EFFECT_KEYS))
     dose_taken = np.array([record.dose_taken for record in records], dtype=np.float64)
@@ -395,14 +398,17 @@ def compare_steps(
                     day_numbers[rows], values[rows, column], span_of_row[rows], reference=0
                 )
 
-    def item_values(first: int, end: int, column: int) -> list[float]:
+    def item_values(first: int, end: int, column: int) -> FloatArray:
         block = values[first:end, column]
-        return block[answered[first:end, column]].tolist()
+        return block[answered[first:end, column]]
 
-    baseline_values: dict[str, list[float]] = {}
+    # Baseline (n, mean) per item, which every later step is compared with.
+    baseline_means: dict[str, tuple[int, float | None]] = {}
     if has_baseline:
         _, settled, end = slices[0]
-        baseline_values = {key: item_values(settled, end, c) for c, key in enumerate(RATED_KEYS)}
+        for column, key in enumerate(RATED_KEYS):
+            base = item_values(settled, end, column)
+            baseline_means[key] = (int(base.size), _mean(base))
 
     compared: list[StepComparison] = []
     for index, (span, (first, settled, end)) in enumerate(zip(spans, slices, strict=True)):
@@ -412,7 +418,7 @@ def compare_steps(
             items[item.key] = _item_stats(
                 item_values(settled, end, column),
                 item_values(first, settled, column),
-                baseline=baseline_values.get(item.key) if has_baseline else None,
+                baseline=baseline_means.get(item.key),
                 polarity=item.better,
                 is_baseline=span.is_baseline,
                 interval=interval,
@@ -468,15 +474,15 @@ def _side_effect_stats(block: NDArray[np.float64]) -> dict[str, SideEffectStats]
 
 
 def _item_stats(
-    values: list[float],
-    settle_values: list[float],
+    values: FloatArray,
+    settle_values: FloatArray,
     *,
-    baseline: list[float] | None,
+    baseline: tuple[int, float | None] | None,
     polarity: Polarity,
     is_baseline: bool,
     interval: MeanDifference | None,
 ) -> ItemStats:
-    n = len(values)
+    n = int(values.size)
     mean = _mean(values)
     common: dict[str, Any] = {
         "n": n,
@@ -484,7 +490,7 @@ def _item_stats(
         "sd": _sd(values, mean),
         "median": _median(values),
         "last3_mean": _mean(values[-3:]),
-        "settle_n": len(settle_values),
+        "settle_n": int(settle_values.size),
         "settle_mean": _mean(settle_values),
     }
     no_difference: dict[str, Any] = {
@@ -498,7 +504,7 @@ def _item_stats(
         return ItemStats(**common, **no_difference, verdict="baseline")
     if baseline is None:
         return ItemStats(**common, **no_difference, verdict="no baseline")
-    base_mean = _mean(baseline)
+    base_n, base_mean = baseline
     if mean is None or base_mean is None:
         return ItemStats(**common, **no_difference, verdict="not enough data")
 
@@ -511,7 +517,7 @@ def _item_stats(
     else:
         improvement = -pct if polarity == "lower" else pct
     verdict: Verdict
-    if n < MIN_DAYS_FOR_VERDICT or len(baseline) < MIN_DAYS_FOR_VERDICT or ci is None:
+    if n < MIN_DAYS_FOR_VERDICT or base_n < MIN_DAYS_FOR_VERDICT or ci is None:
         verdict = "not enough data"
     else:
         verdict = _direction_verdict(polarity, ci[0], ci[1])

@@ -87,11 +87,12 @@ class MeanDifference:
 
 
 class _Ar1Regression:
-    """One item's days reduced once to sums per gap length, so a REML step costs O(p² + gaps).
+    """One item's days reduced once to sums per gap length, so a REML step costs O(p² · gaps).
 
-    The whitening weights depend on a row only through its gap to the previous day, so every
-    quantity GLS needs (zᵀz, XᵀR⁻¹X, XᵀR⁻¹y, log|R|) is a weighted sum over the distinct gap
-    lengths of sums computed here once; the search over φ never touches the n days again.
+    The whitening weights of a row depend only on its gap to the previous value, through
+    q = 1 / (1 − ρ²): w² = q, b² = ρ² q and w b = −ρ q. So zᵀz, XᵀR⁻¹X and XᵀR⁻¹y are fixed
+    linear maps of the vector (q, ρ² q, −ρ q) over the distinct gap lengths; those maps are built
+    here once, and the search over φ never touches the n days again.
     """
 
     def __init__(
@@ -102,110 +103,130 @@ class _Ar1Regression:
         # Centring changes no residual (the step indicators span the constant) and keeps
         # RSS = zᵀz − uᵀu free of cancellation.
         y = y - y.mean()
-        self.first_group = int(g[0])
-        self.first_value = float(y[0])
-        gap_lengths, gap_class = np.unique(np.diff(days), return_inverse=True)
-        self.gap_lengths = gap_lengths.astype(np.float64)
+        gaps = np.diff(days)
+        # Gap lengths are small positive integers: a bincount classes them without sorting.
+        present = np.bincount(gaps) > 0
+        gap_class = (np.cumsum(present) - 1)[gaps]
+        self.gap_lengths = np.flatnonzero(present).astype(np.float64)
         k = self.gap_lengths.size
+        self.gap_count = np.bincount(gap_class, minlength=k).astype(np.float64)
         now, before = y[1:], y[:-1]
         cur, prev = g[1:], g[:-1]
-        self.gap_count = np.bincount(gap_class, minlength=k).astype(np.float64)
-        # zᵢ = wᵢ yᵢ + bᵢ yᵢ₋₁, so zᵀz needs Σy², Σyy₋₁ and Σy₋₁² per gap length.
-        self.square_sums = np.concatenate(
-            [
-                np.bincount(gap_class, weights=x, minlength=k)
-                for x in (now * now, now * before, before * before)
-            ]
-        )
-        # Whitened row i is wᵢ e(curᵢ) + bᵢ e(prevᵢ): XᵀR⁻¹X needs the rows counted by
-        # (current step, previous step, gap length), XᵀR⁻¹y the values summed the same way.
-        self.transitions = (
-            np.bincount((cur * p + prev) * k + gap_class, minlength=p * p * k)
-            .reshape(p, p, k)
-            .astype(np.float64)
-        )
-        self.diagonal_counts = np.concatenate(
-            (self.transitions.sum(axis=1), self.transitions.sum(axis=0)), axis=1
-        )
-        cur_cell, prev_cell = cur * k + gap_class, prev * k + gap_class
-        self.value_sums = np.concatenate(
-            [
-                np.bincount(cell, weights=x, minlength=p * k).reshape(p, k)
-                for cell, x in (
-                    (cur_cell, now),
-                    (cur_cell, before),
-                    (prev_cell, now),
-                    (prev_cell, before),
-                )
-            ],
-            axis=1,
-        )
 
-    def _fit(self, phi: float) -> tuple[float, float, float]:
+        # Rows of the map: p² for XᵀR⁻¹X, p for XᵀR⁻¹y, 1 for zᵀz; columns: the q, ρ²q and −ρq
+        # blocks, one column per gap length. Whitened row i is wᵢ e(curᵢ) + bᵢ e(prevᵢ) and its
+        # value zᵢ = wᵢ yᵢ + bᵢ yᵢ₋₁.
+        pp = p * p
+        rows = pp + p + 1
+        linear_map = np.zeros((rows, 3, k))
+        pairs = np.bincount((cur * p + prev) * k + gap_class, minlength=pp * k).reshape(p, p, k)
+        # XᵀR⁻¹X: w² on (cur, cur), b² on (prev, prev), wb on (cur, prev) and (prev, cur).
+        diagonal = np.arange(p) * (p + 1)
+        linear_map[diagonal, 0] = pairs.sum(axis=1)
+        linear_map[diagonal, 1] = pairs.sum(axis=0)
+        linear_map[:pp, 2] = (pairs + pairs.transpose(1, 0, 2)).reshape(pp, k)
+        # XᵀR⁻¹y: w zᵢ on cur and b zᵢ on prev.
+        cur_cell, prev_cell = cur * k + gap_class, prev * k + gap_class
+        linear_map[pp : pp + p, 0] = np.bincount(cur_cell, now, p * k).reshape(p, k)
+        linear_map[pp : pp + p, 1] = np.bincount(prev_cell, before, p * k).reshape(p, k)
+        linear_map[pp : pp + p, 2] = (
+            np.bincount(cur_cell, before, p * k) + np.bincount(prev_cell, now, p * k)
+        ).reshape(p, k)
+        # zᵀz = Σ w² yᵢ² + 2 wb yᵢ yᵢ₋₁ + b² yᵢ₋₁².
+        linear_map[pp + p, 0] = np.bincount(gap_class, now * now, k)
+        linear_map[pp + p, 1] = np.bincount(gap_class, before * before, k)
+        linear_map[pp + p, 2] = 2.0 * np.bincount(gap_class, now * before, k)
+        self.linear_map = linear_map.reshape(rows, 3 * k)
+        # The first value is whitened on its own: z₁ = y₁, row e(g₁).
+        self.constant = np.zeros(rows)
+        self.constant[int(g[0]) * (p + 1)] = 1.0
+        self.constant[pp + int(g[0])] = y[0]
+        self.constant[pp + p] = y[0] ** 2
+        self._cache: tuple[float, tuple[float, float, float]] | None = None
+
+    def fit(self, phi: float) -> tuple[float, float, float]:
         """GLS at φ: (RSS, log|R|, log|XᵀR⁻¹X|), from the whitened sums."""
+        if self._cache is not None and self._cache[0] == phi:
+            return self._cache[1]
         rho = phi**self.gap_lengths
         one_minus = 1.0 - rho * rho
-        w = 1.0 / np.sqrt(one_minus)
-        b = -w * rho
-        ww, bb, wb = w * w, b * b, w * b
-        cross = self.transitions @ wb
-        xtx = cross + cross.T
-        xtx.flat[:: self.p + 1] += self.diagonal_counts @ np.concatenate((ww, bb))
-        xtx[self.first_group, self.first_group] += 1.0
-        xtz = self.value_sums @ np.concatenate((ww, wb, wb, bb))
-        xtz[self.first_group] += self.first_value
-        ztz = self.first_value**2 + float(self.square_sums @ np.concatenate((ww, 2.0 * wb, bb)))
+        q = 1.0 / one_minus
+        sums = self.linear_map @ np.concatenate((q, rho * rho * q, -rho * q)) + self.constant
+        p = self.p
+        xtx = sums[: p * p].reshape(p, p)
         # Direct LAPACK calls: for a p × p system numpy.linalg's wrappers cost more than the work.
         chol, info = dpotrf(xtx, lower=1)
         if info != 0:
             raise np.linalg.LinAlgError("step indicators are not of full rank")
-        u, _ = dtrtrs(chol, xtz, lower=1)
-        rss = ztz - float(u @ u)
-        log_det_r = float(self.gap_count @ np.log(one_minus))
-        log_det_xtx = 2.0 * float(np.log(chol.diagonal()).sum())
-        return rss, log_det_r, log_det_xtx
+        u, _ = dtrtrs(chol, sums[p * p : p * p + p], lower=1)
+        rss = float(sums[-1] - u @ u)
+        result = (
+            rss,
+            float(self.gap_count @ np.log(one_minus)),
+            2.0 * float(np.log(chol.diagonal()).sum()),
+        )
+        self._cache = (phi, result)
+        return result
 
     def deviance(self, phi: float) -> float:
         """−2 × restricted log-likelihood at φ, σ² profiled out, constants dropped."""
-        rss, log_det_r, log_det_xtx = self._fit(phi)
+        rss, log_det_r, log_det_xtx = self.fit(phi)
         if rss <= 0.0:
             return -math.inf
         return log_det_r + log_det_xtx + (self.n - self.p) * math.log(rss)
 
     def sigma2(self, phi: float) -> float:
         """REML residual variance at φ: RSS / (n − p)."""
-        return max(self._fit(phi)[0], 0.0) / (self.n - self.p)
+        return max(self.fit(phi)[0], 0.0) / (self.n - self.p)
 
     def reml_phi(self) -> float:
         """φ in PHI_BOUNDS maximising the restricted likelihood."""
         low, high = PHI_BOUNDS
+        # Bounded Brent never evaluates the ends, and the optimum is often exactly φ = 0.
+        candidates = [(self.deviance(low), low), (self.deviance(high), high)]
         found = minimize_scalar(
             self.deviance, bounds=PHI_BOUNDS, method="bounded", options={"xatol": _PHI_TOLERANCE}
         )
-        # Bounded Brent never evaluates the ends; the optimum is often exactly φ = 0.
-        candidates = [(float(found.fun), float(found.x)), (self.deviance(low), low)]
-        candidates.append((self.deviance(high), high))
+        candidates.append((float(found.fun), float(found.x)))
         return min(candidates)[1]
 
 
 def _prepare(
     day_numbers: ArrayLike, values: ArrayLike, groups: ArrayLike
-) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.intp], NDArray[np.int64]]:
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]]:
+    """Validated arrays, groups renumbered 0..p−1 in label order, and the labels themselves."""
     days = np.asarray(day_numbers, dtype=np.int64)
     y = np.asarray(values, dtype=np.float64)
-    labels = np.asarray(groups, dtype=np.int64)
+    labels = np.asarray(groups, dtype=np.intp)
     if not (days.ndim == y.ndim == labels.ndim == 1) or not (days.size == y.size == labels.size):
         raise ValueError("day_numbers, values and groups must be 1-D and of equal length")
+    if days.size == 0:
+        raise ValueError("no days given")
     if days.size > 1 and np.any(np.diff(days) <= 0):
         raise ValueError("day_numbers must be strictly increasing (one value per day)")
-    unique, g = np.unique(labels, return_inverse=True)
-    return days, y, g.astype(np.intp), unique
+    if labels.min() < 0:
+        raise ValueError("group labels must be non-negative integers")
+    # Group labels are small step indices, so a bincount renumbers them without sorting.
+    present = np.bincount(labels) > 0
+    renumber = np.cumsum(present) - 1
+    return days, y, renumber[labels], np.flatnonzero(present)
 
 
-def _within_groups_constant(y: NDArray[np.float64], g: NDArray[np.intp], p: int) -> bool:
-    counts = np.bincount(g, minlength=p)
-    means = np.bincount(g, weights=y, minlength=p) / counts
-    return bool(np.all(np.abs(y - means[g]) < 1e-9))
+def _fit(
+    days: NDArray[np.int64], y: NDArray[np.float64], g: NDArray[np.intp], p: int, phi: float | None
+) -> Ar1Fit | None:
+    df = int(y.size) - p
+    if df < 1:
+        return None
+    if phi is not None and not -1.0 < phi < 1.0:
+        raise ValueError("phi must lie in (-1, 1)")
+    model = _Ar1Regression(days, y, g, p)
+    rss_independent, _, _ = model.fit(0.0)
+    if rss_independent <= 1e-9:
+        # Every day equals its step's mean: nothing varies, so there is no noise to model.
+        return Ar1Fit(phi=0.0 if phi is None else phi, sigma2=0.0, df=df)
+    chosen = model.reml_phi() if phi is None else float(phi)
+    return Ar1Fit(phi=chosen, sigma2=model.sigma2(chosen), df=df)
 
 
 def fit_ar1_reml(
@@ -213,42 +234,92 @@ def fit_ar1_reml(
 ) -> Ar1Fit | None:
     """Fit scores on group indicators with AR(1)-with-gaps errors; None without residual df."""
     days, y, g, labels = _prepare(day_numbers, values, groups)
-    p = int(labels.size)
-    df = int(y.size) - p
-    if df < 1:
-        return None
-    if _within_groups_constant(y, g, p):
-        # Every day equals its step's mean: nothing varies, so there is no noise to model.
-        return Ar1Fit(phi=0.0 if phi is None else phi, sigma2=0.0, df=df)
-    model = _Ar1Regression(days, y, g, p)
-    chosen = model.reml_phi() if phi is None else float(phi)
-    if not -1.0 < chosen < 1.0:
-        raise ValueError("phi must lie in (-1, 1)")
-    return Ar1Fit(phi=chosen, sigma2=model.sigma2(chosen), df=df)
+    return _fit(days, y, g, int(labels.size), phi)
 
 
 def mean_covariance(day_numbers: ArrayLike, groups: ArrayLike, phi: float) -> NDArray[np.float64]:
-    """DᵀRD: covariance of the groups' plain means per unit σ², groups in sorted label order."""
+    """DᵀRD: covariance of the groups' plain means per unit σ², groups in label order."""
     days, _, g, labels = _prepare(day_numbers, np.zeros(np.shape(day_numbers)), groups)
     return _mean_covariance(days, g, int(labels.size), phi)
+
+
+# Above this many runs of consecutive days in one group, pairing runs (r² terms) costs more than
+# filtering every group along the calendar.
+_MAX_RUNS: Final = 256
 
 
 def _mean_covariance(
     days: NDArray[np.int64], g: NDArray[np.intp], p: int, phi: float
 ) -> NDArray[np.float64]:
-    counts = np.bincount(g, minlength=p).astype(np.float64)
-    # D puts 1/n_group on each observed day of the calendar grid; missing days stay 0, so a
-    # filter running day by day sees the gaps and decays by φ per calendar day.
+    inv_counts = 1.0 / np.bincount(g, minlength=p)
+    gram = np.diag(inv_counts)
+    if phi == 0.0:
+        return gram
+    # cross[a, b] = Σ over day pairs i < j with j in group a, i in group b of φ^(tⱼ − tᵢ).
+    new_run = np.empty(g.size, dtype=bool)
+    new_run[0] = True
+    np.not_equal(g[1:], g[:-1], out=new_run[1:])
+    run_first = np.flatnonzero(new_run)
+    if phi < 0.0 or run_first.size > _MAX_RUNS:
+        cross = _cross_by_calendar(days, g, p, phi)
+    else:
+        cross = _cross_by_runs(days, g, p, phi, new_run, run_first)
+    cross *= inv_counts[:, None] * inv_counts[None, :]
+    return np.asarray(gram + cross + cross.T, dtype=np.float64)
+
+
+def _cross_by_calendar(
+    days: NDArray[np.int64], g: NDArray[np.intp], p: int, phi: float
+) -> NDArray[np.float64]:
+    # One column per group on the calendar grid, 0 on days without a value; an exponential
+    # filter then gives every day the φ-weighted count of earlier days of each group.
     offsets = days - days[0]
     grid = np.zeros((int(offsets[-1]) + 1, p))
-    grid[offsets, g] = 1.0 / counts[g]
-    gram = np.diag(1.0 / counts)
-    if phi != 0.0:
-        # before[t] = Σ_{s<t} φ^(t−s) grid[s]: the correlation-weighted past of every group.
-        before = lfilter([0.0, phi], [1.0, -phi], grid, axis=0)
-        cross = grid.T @ before
-        gram = gram + cross + cross.T
-    return np.asarray(gram, dtype=np.float64)
+    grid[offsets, g] = 1.0
+    before = lfilter([0.0, phi], [1.0, -phi], grid, axis=0)
+    return np.asarray(grid.T @ before, dtype=np.float64)
+
+
+def _cross_by_runs(
+    days: NDArray[np.int64],
+    g: NDArray[np.intp],
+    p: int,
+    phi: float,
+    new_run: NDArray[np.bool_],
+    run_first: NDArray[np.intp],
+) -> NDArray[np.float64]:
+    # In the comparison each step is one run of consecutive values, so the pairs split into
+    # pairs inside a run and pairs across two runs, and the latter factorise:
+    # Σ_{i∈A, j∈B} φ^(tⱼ − tᵢ)
+    #   = [Σ_{i∈A} φ^(end_A − tᵢ)] · φ^(start_B − end_A) · [Σ_{j∈B} φ^(tⱼ − start_B)].
+    r = run_first.size
+    run_of = np.cumsum(new_run) - 1
+    run_group = g[run_first]
+    run_start = days[run_first]
+    run_end = days[np.append(run_first[1:] - 1, days.size - 1)]
+    # φ^x as exp(x log φ): numpy's exp is several times faster than a power with float exponents.
+    log_phi = math.log(phi)
+    from_start = np.exp(log_phi * (days - run_start[run_of]))
+    head = np.bincount(run_of, weights=from_start, minlength=r)
+    tail = np.bincount(run_of, weights=np.exp(log_phi * (run_end[run_of] - days)), minlength=r)
+    order = np.arange(r)
+    later = order[:, None] < order[None, :]
+    gap = np.where(later, run_start[None, :] - run_end[:, None], 0)
+    pair = np.where(later, tail[:, None] * np.exp(log_phi * gap) * head[None, :], 0.0)
+    one_hot = np.zeros((r, p))
+    one_hot[order, run_group] = 1.0
+    cross = one_hot.T @ pair.T @ one_hot
+    # Inside a run: one filter along the calendar counts all earlier days; the share from before
+    # the run's start is that start's count decayed to tⱼ, and is taken off.
+    offsets = days - days[0]
+    marks = np.zeros(int(offsets[-1]) + 1)
+    marks[offsets] = 1.0
+    before = lfilter([0.0, phi], [1.0, -phi], marks)
+    inside = before[offsets] - from_start * before[offsets[run_first]][run_of]
+    cross.flat[:: p + 1] += np.bincount(
+        run_group, weights=np.bincount(run_of, weights=inside, minlength=r), minlength=p
+    )
+    return np.asarray(cross, dtype=np.float64)
 
 
 def mean_difference_intervals(
@@ -266,7 +337,7 @@ def mean_difference_intervals(
     where = np.flatnonzero(labels == reference)
     if where.size == 0 or p < 2:
         return {}
-    fit = fit_ar1_reml(days, y, g, phi=phi)
+    fit = _fit(days, y, g, p, phi)
     if fit is None:
         return {}
     ref = int(where[0])

@@ -42,3 +42,154 @@
     }
   });
 })();
+
+// Offline-first: the service worker, the outbox of days saved on this device, installing.
+(function () {
+  "use strict";
+  var body = document.body;
+  var account = body && body.dataset.account ? body.dataset.account : null;
+  var outbox = window.LdnOutbox;
+
+  function clearCaches() {
+    if (!window.caches) return Promise.resolve();
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage({ type: "clear-caches" });
+    }
+    return caches.keys().then(function (names) {
+      return Promise.all(names.map(function (name) { return caches.delete(name); }));
+    });
+  }
+
+  // Pages of one account must never be shown to another: drop every cached page when the
+  // account changes or the patient signs out.
+  var previous = null;
+  try { previous = localStorage.getItem("ldn-account"); } catch (e) { /* private mode */ }
+  if (!account && /[?&]signed_out=1/.test(location.search)) clearCaches();
+  if (account && previous && previous !== account) clearCaches();
+  if (account) { try { localStorage.setItem("ldn-account", account); } catch (e) { /* ignore */ } }
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* the app works without it */ });
+  }
+
+  function entryFromForm(form) {
+    var data = new FormData(form);
+    var entry = { date: form.dataset.day, side_effects: {} };
+    var answered = 0;
+    form.querySelectorAll("[data-scale] input[type=range]").forEach(function (range) {
+      var value = data.has(range.name + "_unanswered") ? null : parseInt(range.value, 10);
+      entry[range.name] = value;
+      if (value !== null) answered++;
+    });
+    form.querySelectorAll("[data-side-effect]").forEach(function (fieldset) {
+      var key = fieldset.dataset.sideEffect;
+      var raw = data.get(key);
+      entry.side_effects[key] = raw ? parseInt(raw, 10) : null;
+      if (raw) answered++;
+    });
+    var taken = data.get("dose_taken");
+    entry.dose_taken = taken === "yes" ? true : taken === "no" ? false : null;
+    var mg = String(data.get("dose_mg") || "").trim().replace(",", ".");
+    entry.dose_mg = mg ? parseFloat(mg) : null;
+    var pgic = data.get("pgic");
+    entry.pgic = pgic ? parseInt(pgic, 10) : null;
+    ["dose_time", "notes", "other_text"].forEach(function (key) {
+      var text = String(data.get(key) || "").trim();
+      entry[key] = text || null;
+    });
+    ["dose_taken", "dose_mg", "pgic", "dose_time", "notes", "other_text"].forEach(function (key) {
+      if (entry[key] !== null) answered++;
+    });
+    entry.client_id = deviceId();
+    entry.client_edited_at = new Date().toISOString();
+    return answered ? entry : null;
+  }
+
+  function deviceId() {
+    var id = null;
+    try { id = localStorage.getItem("ldn-device"); } catch (e) { /* ignore */ }
+    if (!id) {
+      id = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
+      try { localStorage.setItem("ldn-device", id); } catch (e) { /* ignore */ }
+    }
+    return id;
+  }
+
+  function say(form, text) {
+    var status = form.querySelector("[data-save-status]");
+    if (status) status.textContent = text;
+  }
+
+  function updateBadge() {
+    var badge = document.querySelector("[data-outbox-badge]");
+    if (!badge || !account || !outbox) return Promise.resolve();
+    return outbox.waiting(account).then(function (records) {
+      var stuck = records.filter(function (record) { return record.errors; }).length;
+      badge.hidden = records.length === 0;
+      badge.textContent = records.length === 1 ? "1 day waiting to sync" : records.length + " days waiting to sync";
+      if (stuck) badge.textContent += " (" + stuck + " could not be saved)";
+    }).catch(function () { /* no IndexedDB: nothing waits */ });
+  }
+
+  function flush() {
+    if (!account || !outbox) return Promise.resolve();
+    return outbox.flush({ account: account, csrfToken: body.dataset.csrf }).then(updateBadge);
+  }
+
+  // The network failed while saving: keep the day on this device instead.
+  document.addEventListener("htmx:sendError", function (event) {
+    var form = event.detail && event.detail.elt;
+    if (!form || form.id !== "entry-form" || !account || !outbox) return;
+    var entry = entryFromForm(form);
+    if (!entry) { say(form, "Answer at least one question before saving the day."); return; }
+    outbox.put({ account: account, date: entry.date, entry: entry, csrf: body.dataset.csrf })
+      .then(function () {
+        say(form, "Saved on this phone — will sync when you're online.");
+        updateBadge();
+        if (navigator.serviceWorker && "SyncManager" in window) {
+          navigator.serviceWorker.ready.then(function (registration) {
+            return registration.sync.register("ldn-outbox");
+          }).catch(function () { /* the page's own retries cover it */ });
+        }
+      })
+      .catch(function () { say(form, "This phone could not keep the day. Please try again."); });
+  });
+
+  window.addEventListener("online", flush);
+  document.addEventListener("DOMContentLoaded", flush);
+  // Phones do not always announce a returning network: retry while days wait.
+  setInterval(function () {
+    if (!account || !outbox) return;
+    outbox.waiting(account).then(function (records) { if (records.length) flush(); }).catch(function () {});
+  }, 15000);
+
+  // Installing: a button where the browser offers it, a hint on iOS, nothing once installed.
+  var deferredPrompt = null;
+  var standalone = window.matchMedia && window.matchMedia("(display-mode: standalone)").matches;
+  window.addEventListener("beforeinstallprompt", function (event) {
+    event.preventDefault();
+    deferredPrompt = event;
+    var aside = document.querySelector("[data-install]");
+    var button = document.querySelector("[data-install-button]");
+    if (aside && button) { aside.hidden = false; button.hidden = false; }
+  });
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element) || !target.closest("[data-install-button]") || !deferredPrompt) return;
+    deferredPrompt.prompt();
+    deferredPrompt.userChoice.finally(function () {
+      deferredPrompt = null;
+      var aside = document.querySelector("[data-install]");
+      if (aside) aside.hidden = true;
+    });
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var ios = /iphone|ipad|ipod/i.test(navigator.userAgent) || (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
+    if (ios && !standalone && !navigator.standalone) {
+      var aside = document.querySelector("[data-install]");
+      var hint = document.querySelector("[data-install-ios]");
+      if (aside && hint) { aside.hidden = false; hint.hidden = false; }
+    }
+    updateBadge();
+  });
+})();

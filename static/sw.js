@@ -1,0 +1,95 @@
+// LDN Diary service worker (served at /sw.js so its scope is the whole app).
+//
+// - The app shell (CSS, JS, icons, the offline page) is precached per VERSION.
+// - Pages: network first; the last copy seen is the fallback when offline.
+// - Never cached: htmx fragments, POSTs, the JSON API, /sync, sign-in pages.
+// - Days saved offline wait in IndexedDB (see static/js/outbox.js); Background Sync,
+//   where the browser has it, flushes them even after the page is closed.
+/* eslint-env serviceworker */
+"use strict";
+
+importScripts("/static/js/outbox.js");
+
+const VERSION = "v1";
+const SHELL_CACHE = "ldn-shell-" + VERSION;
+const PAGE_CACHE = "ldn-pages-" + VERSION;
+const SHELL = [
+  "/offline",
+  "/static/css/app.css?v=1",
+  "/static/js/htmx-2.0.11.min.js",
+  "/static/js/app.js?v=1",
+  "/static/js/outbox.js?v=1",
+  "/static/icons/icon-192.png",
+  "/static/icons/icon.svg",
+];
+const NEVER_CACHE = ["/api/", "/sync", "/login", "/register", "/logout", "/docs", "/openapi.json", "/sw.js"];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(SHELL_CACHE)
+      .then((cache) => cache.addAll(SHELL))
+      .then(() => self.skipWaiting())
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((names) => Promise.all(
+        names.filter((name) => name !== SHELL_CACHE && name !== PAGE_CACHE)
+          .map((name) => caches.delete(name))
+      ))
+      .then(() => self.clients.claim())
+  );
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "clear-caches") {
+    event.waitUntil(
+      caches.keys().then((names) => Promise.all(names.map((name) => caches.delete(name))))
+    );
+  }
+});
+
+function neverCached(url) {
+  return NEVER_CACHE.some((prefix) => url.pathname === prefix || url.pathname.startsWith(prefix));
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (request.headers.get("HX-Request") || neverCached(url)) return;
+
+  if (url.pathname.startsWith("/static/")) {
+    event.respondWith(
+      caches.match(request).then((cached) => cached || fetch(request))
+    );
+    return;
+  }
+  if (request.mode === "navigate") {
+    event.respondWith(networkFirst(request));
+  }
+});
+
+async function networkFirst(request) {
+  try {
+    const response = await fetch(request);
+    const type = response.headers.get("Content-Type") || "";
+    if (response.ok && !response.redirected && type.startsWith("text/html")) {
+      const cache = await caches.open(PAGE_CACHE);
+      await cache.put(request, response.clone());
+    }
+    return response;
+  } catch (offline) {
+    const cached = await caches.match(request, { ignoreVary: true });
+    if (cached) return cached;
+    return (await caches.match("/offline")) || Response.error();
+  }
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === "ldn-outbox") {
+    event.waitUntil(self.LdnOutbox.flush());
+  }
+});

@@ -1,0 +1,218 @@
+"""SPEC §7 in a real Chromium: installable, opens offline, saves offline, syncs exactly once."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, Playwright, expect
+
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LiveServer,
+    sign_in,
+    wait_for_worker,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def _rows(server: LiveServer, sql: str, *params: object) -> list[tuple[object, ...]]:
+    path = server.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def _signed_in_with_worker(context: BrowserContext, server: LiveServer, email: str) -> Page:
+    server.register(email)
+    page = context.new_page()
+    sign_in(page, server, email)
+    wait_for_worker(page)
+    # Pages opened while the worker controls the tab are kept for offline use.
+    page.goto(f"{server.url}/today")
+    page.goto(f"{server.url}/history")
+    page.goto(f"{server.url}/today")
+    return page
+
+
+def _answer_pain(page: Page, value: int) -> None:
+    """Move the pain slider the way a keyboard user does, to an exact value."""
+    slider = page.locator("#pain")
+    slider.focus()
+    slider.press("Home")
+    for _ in range(value):
+        slider.press("ArrowRight")
+    expect(page.locator("#pain-value")).to_have_text(str(value))
+
+
+def test_the_app_is_installable_with_no_errors(
+    playwright_instance: Playwright, live_server: LiveServer, tmp_path: Path
+) -> None:
+    # Chromium never offers installation in an incognito profile: use a real one.
+    context = playwright_instance.chromium.launch_persistent_context(
+        tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_ARGS
+    )
+    try:
+        _check_installable(context, live_server)
+    finally:
+        context.close()
+
+
+def _check_installable(context: BrowserContext, live_server: LiveServer) -> None:
+    page = _signed_in_with_worker(context, live_server, "install@example.org")
+    cdp = context.new_cdp_session(page)
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert errors == []
+    manifest = page.evaluate("fetch('/manifest.webmanifest').then(r => r.json())")
+    assert manifest["display"] == "standalone"
+    assert manifest["start_url"] == "/today"
+    sizes = {(icon["sizes"], icon.get("purpose")) for icon in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+
+
+def test_worker_activates_and_pages_open_offline(context: BrowserContext, live_server: LiveServer):
+    page = _signed_in_with_worker(context, live_server, "offline@example.org")
+    state = page.evaluate("navigator.serviceWorker.controller.state")
+    assert state == "activated"
+    live_server.stop()  # the network is gone: every request to the server is refused
+    page.reload()
+    expect(page.locator("h1")).to_contain_text("Today")
+    expect(page.locator("#entry-form")).to_be_visible()
+    page.goto(f"{live_server.url}/history")
+    expect(page.locator("h1")).to_have_text("History")
+    page.goto(f"{live_server.url}/never-opened-before")
+    expect(page.locator("h1")).to_have_text("You are offline")
+
+
+def test_a_day_saved_offline_syncs_exactly_once(context: BrowserContext, live_server: LiveServer):
+    email = "sync@example.org"
+    page = _signed_in_with_worker(context, live_server, email)
+    live_server.stop()
+    page.reload()
+    _answer_pain(page, 37)
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator("[data-save-status]")).to_have_text(
+        "Saved on this phone — will sync when you're online."
+    )
+    expect(page.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
+
+    live_server.start()
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=10000)
+
+    with live_server.api(email) as api:
+        days = api.get("/api/v1/entries").json()
+    assert len(days) == 1
+    assert days[0]["pain"] == 37
+    assert days[0]["source"] == "sync"
+
+    # The same outbox record sent again, after a reload and from a second tab: still one day.
+    record = _rows(live_server, "SELECT client_id, client_edited_at, day FROM diary_entry")[0]
+    client_id, edited_at, day = record
+    payload = {
+        "entries": [
+            {
+                "date": day,
+                "pain": 37,
+                "client_id": client_id,
+                "client_edited_at": str(edited_at).replace(" ", "T"),
+            }
+        ]
+    }
+    page.reload()
+    second_tab = context.new_page()
+    second_tab.goto(f"{live_server.url}/today")
+    script = """payload => fetch('/sync', {method: 'POST', headers: {'Content-Type':
+        'application/json', 'X-CSRF-Token': document.body.dataset.csrf},
+        body: JSON.stringify(payload)}).then(r => r.json())"""
+    first = page.evaluate(script, payload)
+    second = second_tab.evaluate(script, payload)
+    assert first["results"][0]["status"] == "unchanged"
+    assert second["results"][0]["status"] == "unchanged"
+    assert _rows(live_server, "SELECT count(*) FROM diary_entry") == [(1,)]
+    assert _rows(live_server, "SELECT count(*) FROM entry_revision") == [(0,)]
+
+
+def test_outbox_flushes_from_a_reloaded_page_and_two_tabs_once(
+    context: BrowserContext, live_server: LiveServer
+):
+    page = _signed_in_with_worker(context, live_server, "tabs@example.org")
+    live_server.stop()
+    page.reload()
+    _answer_pain(page, 12)
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
+    live_server.start()
+    # Two tabs load at once; each flushes the outbox on load.
+    other = context.new_page()
+    other.goto(f"{live_server.url}/today")
+    page.reload()
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=10000)
+    expect(other.locator("[data-outbox-badge]")).to_be_hidden(timeout=20000)
+    assert _rows(live_server, "SELECT count(*), min(pain) FROM diary_entry") == [(1, 12)]
+
+
+def test_two_devices_editing_one_day_keep_the_later_edit(chromium, live_server: LiveServer) -> None:
+    email = "devices@example.org"
+    live_server.register(email)
+    phone = chromium.new_context(viewport={"width": 360, "height": 740})
+    tablet = chromium.new_context(viewport={"width": 800, "height": 1000})
+    try:
+        pages = []
+        for device in (phone, tablet):
+            page = device.new_page()
+            sign_in(page, live_server, email)
+            wait_for_worker(page)
+            page.goto(f"{live_server.url}/today")
+            pages.append(page)
+        phone_page, tablet_page = pages
+        live_server.stop()
+        for page in pages:
+            page.reload()
+        _answer_pain(phone_page, 30)
+        phone_page.click("#entry-form button[type=submit]")  # edited first
+        expect(phone_page.locator("[data-outbox-badge]")).to_be_visible()
+        tablet_page.wait_for_timeout(50)
+        _answer_pain(tablet_page, 70)
+        tablet_page.click("#entry-form button[type=submit]")  # edited later
+        expect(tablet_page.locator("[data-outbox-badge]")).to_be_visible()
+        live_server.start()
+        # The later edit reaches the server first; the earlier one arrives afterwards.
+        tablet_page.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(tablet_page.locator("[data-outbox-badge]")).to_be_hidden(timeout=10000)
+        phone_page.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(phone_page.locator("[data-outbox-badge]")).to_be_hidden(timeout=10000)
+    finally:
+        phone.close()
+        tablet.close()
+    assert _rows(live_server, "SELECT pain, source FROM diary_entry") == [(70, "sync")]
+    revisions = _rows(live_server, "SELECT reason, data FROM entry_revision")
+    assert len(revisions) == 1
+    assert revisions[0][0] == "superseded"
+    assert '"pain": 30' in str(revisions[0][1])
+
+
+def test_signing_out_clears_every_cache(context: BrowserContext, live_server: LiveServer):
+    page = _signed_in_with_worker(context, live_server, "leave@example.org")
+    cached = page.evaluate(
+        """caches.keys().then(names => Promise.all(names.map(n => caches.open(n)
+            .then(c => c.keys())))).then(lists => lists.flat().map(r => r.url))"""
+    )
+    assert any(url.endswith("/today") for url in cached)
+    page.click("text=Sign out")
+    page.wait_for_url("**/login?signed_out=1")
+    page.wait_for_function("caches.keys().then(names => names.length === 0)", timeout=10000)
+
+
+def test_pages_make_no_request_to_another_origin(context: BrowserContext, live_server: LiveServer):
+    origins: set[str] = set()
+    context.on("request", lambda request: origins.add(request.url.split("/")[2]))
+    page = _signed_in_with_worker(context, live_server, "private@example.org")
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    for path in ("/today", "/history", "/doses", f"/entries/{yesterday}", "/docs"):
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+    assert origins == {f"127.0.0.1:{live_server.port}"}

@@ -1,0 +1,122 @@
+"""Accounts: the password rule, registration, sign-in, sessions and API tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from app.models import ApiToken, BrowserSession, User, utcnow
+from app.services import accounts
+from tests.factories import PASSWORD
+
+
+@pytest.mark.parametrize(
+    ("password", "email", "says"),
+    [
+        ("short", "", "at least 10 characters"),
+        ("nine char", "", "at least 10 characters"),
+        ("password1234", "", "most common"),
+        ("QWERTYUIOP", "", "most common"),
+        ("aaaaaaaaaaaa", "", "most common"),
+        ("ababababab", "", "most common"),
+        ("margaret.smith1", "margaret.smith@example.org", "close to your email"),
+        ("Margaret.Smith2026", "margaret.smith@example.org", "close to your email"),
+    ],
+)
+def test_weak_passwords_are_refused_with_a_reason(password: str, email: str, says: str) -> None:
+    problem = accounts.password_problem(password, email=email)
+
+    assert problem is not None
+    assert says in problem
+
+
+@pytest.mark.parametrize(
+    ("password", "email"),
+    [
+        (PASSWORD, ""),
+        ("correct horse battery staple", "correct@example.org"),
+        ("margaret likes long walks by the sea", "margaret@example.org"),
+    ],
+)
+def test_good_passwords_pass(password: str, email: str) -> None:
+    assert accounts.password_problem(password, email=email) is None
+
+
+def test_register_stores_an_argon2id_hash_and_a_normalised_email(session: Session) -> None:
+    user = accounts.register(
+        session, email="  Patient@Example.ORG ", password=PASSWORD, timezone="Europe/London"
+    )
+
+    assert user.email == "patient@example.org"
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+    assert user.timezone == "Europe/London"
+
+
+def test_register_falls_back_to_utc_for_an_unknown_time_zone(session: Session) -> None:
+    user = accounts.register(
+        session, email="a@example.org", password=PASSWORD, timezone="Mars/Base"
+    )
+
+    assert user.timezone == "UTC"
+
+
+def test_register_refuses_a_taken_email_in_any_case(session: Session, user: User) -> None:
+    with pytest.raises(accounts.EmailTaken):
+        accounts.register(session, email=user.email.upper(), password=PASSWORD)
+
+    assert len(session.exec(select(User)).all()) == 1
+
+
+def test_register_refuses_a_weak_password(session: Session) -> None:
+    with pytest.raises(accounts.WeakPassword, match="at least 10"):
+        accounts.register(session, email="new@example.org", password="short")
+
+    assert session.exec(select(User)).all() == []
+
+
+def test_authenticate(session: Session, user: User) -> None:
+    assert accounts.authenticate(session, email=user.email, password=PASSWORD) == user
+    assert accounts.authenticate(session, email="PATIENT@example.org", password=PASSWORD) == user
+    assert accounts.authenticate(session, email=user.email, password=PASSWORD + "!") is None
+    assert accounts.authenticate(session, email="nobody@example.org", password=PASSWORD) is None
+
+
+def test_api_tokens_are_stored_hashed_and_can_be_revoked(session: Session, user: User) -> None:
+    token = accounts.issue_api_token(session, user=user)
+
+    stored = session.exec(select(ApiToken)).one()
+    assert stored.token_hash != token
+    assert stored.token_hash == accounts.hash_secret(token)
+    assert accounts.user_for_api_token(session, token=token) == user
+
+    accounts.revoke_api_token(session, token=token)
+
+    assert accounts.user_for_api_token(session, token=token) is None
+    assert accounts.user_for_api_token(session, token="made-up") is None
+
+
+def test_revoking_one_token_leaves_the_others(session: Session, user: User) -> None:
+    laptop = accounts.issue_api_token(session, user=user)
+    script = accounts.issue_api_token(session, user=user)
+
+    accounts.revoke_api_token(session, token=laptop)
+
+    assert accounts.user_for_api_token(session, token=script) == user
+
+
+def test_browser_sessions_end_and_go_idle(session: Session, user: User) -> None:
+    token = accounts.start_browser_session(session, user=user)
+    assert accounts.user_for_browser_session(session, token=token, idle_seconds=60) == user
+
+    row = session.exec(select(BrowserSession)).one()
+    row.last_seen_at = utcnow() - timedelta(seconds=120)
+    session.add(row)
+    session.commit()
+    assert accounts.user_for_browser_session(session, token=token, idle_seconds=60) is None
+
+    fresh = accounts.start_browser_session(session, user=user)
+    accounts.end_browser_session(session, token=fresh)
+    assert accounts.user_for_browser_session(session, token=fresh, idle_seconds=60) is None
