@@ -39,6 +39,7 @@ from app.items import SEVERITY_LABELS, SIDE_EFFECTS, RatedItem, SideEffect
 
 __all__ = [
     "DoseBand",
+    "interval_bar",
     "multi_item_chart",
     "rolling_mean",
     "side_effect_strip",
@@ -949,3 +950,54 @@ def _attr(value: str) -> str:
 def _f(value: float) -> str:
     """One decimal is finer than a print dot at chart size, and keeps the markup small."""
     return f"{value:.1f}".removesuffix(".0")
+
+
+def interval_bar(
+    *,
+    diff: float,
+    low: float,
+    high: float,
+    item: RatedItem,
+    width: int = 220,
+    height: int = 28,
+) -> Markup:
+    """A difference from baseline and its 95% interval, drawn so that right is always better.
+
+    For items where lower is better the axis is flipped (a fall in pain points right), so a
+    row of bars reads the same way for every item; dream vividness, with no better direction,
+    draws "higher" to the right.
+    """
+    flip = item.better == "lower"
+    shown = [(-value if flip else value) for value in (diff, low, high)]
+    reach = max(20.0, *(abs(value) for value in shown))
+    reach = float(((int(reach) + 9) // 10) * 10)
+    pad = 6.0
+
+    def x(value: float) -> float:
+        return pad + (value + reach) / (2 * reach) * (width - 2 * pad)
+
+    centre, lo, hi = shown[0], min(shown[1:]), max(shown[1:])
+    left_word, right_word = ("worse", "better") if item.better != "neither" else ("lower", "higher")
+    label = (
+        f"{item.label}: {diff:+.1f} points against baseline, 95% interval {low:+.1f} to "
+        f"{high:+.1f}; to the right is {right_word}"
+    )
+    mid = height / 2
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="interval-bar" role="img" '
+        f'aria-label="{_attr(label)}" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" font-family="{_attr(FONT)}">',
+        f'<line x1="{_f(pad)}" y1="{_f(mid)}" x2="{_f(width - pad)}" y2="{_f(mid)}" '
+        f'stroke="{GRID}" stroke-width="1"/>',
+        f'<line x1="{_f(x(0))}" y1="2" x2="{_f(x(0))}" y2="{height - 2}" stroke="{AXIS}" '
+        'stroke-width="1.5"/>',
+        f'<rect x="{_f(x(lo))}" y="{_f(mid - 5)}" width="{_f(max(1.0, x(hi) - x(lo)))}" '
+        f'height="10" rx="3" fill="{SKY}" stroke="{BLUE}" stroke-width="1"/>',
+        f'<circle cx="{_f(x(centre))}" cy="{_f(mid)}" r="4.5" fill="{BLACK}"/>',
+        f'<text x="{_f(pad)}" y="{height - 1}" font-size="{SMALL - 1}" fill="{SOFT_INK}" '
+        f'aria-hidden="true">{escape(left_word)}</text>',
+        f'<text x="{_f(width - pad)}" y="{height - 1}" font-size="{SMALL - 1}" '
+        f'fill="{SOFT_INK}" text-anchor="end" aria-hidden="true">{escape(right_word)}</text>',
+        "</svg>",
+    ]
+    return Markup("".join(parts))  # noqa: S704 (every value above is escaped or a number)

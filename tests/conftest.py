@@ -19,7 +19,8 @@ from app.config import Settings
 from app.db import _sqlite_pragmas
 from app.main import create_app
 from app.models import User
-from tests.factories import PASSWORD, make_user
+from app.services import accounts
+from tests.factories import FAST_HASHER, PASSWORD, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +38,13 @@ def migrate(database_url: str) -> None:
             command.upgrade(config, "head")
         finally:
             get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap Argon2id parameters for the test run (see tests/factories.py)."""
+    monkeypatch.setattr(accounts, "_hasher", FAST_HASHER)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", FAST_HASHER.hash("not a real password"))
 
 
 @pytest.fixture(scope="session")

@@ -6,17 +6,21 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from argon2 import PasswordHasher
 from sqlmodel import Session
 
 from app.models import DiaryEntry, DoseStep, User
-from app.services.accounts import _hasher
 
 PASSWORD = "correct horse battery staple"
+# Argon2id with the smallest cost the library allows: tests sign in hundreds of times, and
+# the production cost (about 0.1 s a hash, by design) would make the suite crawl.
+# conftest.py swaps it in for the app's own hasher; test_accounts checks the real one.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 @lru_cache(maxsize=1)
 def _password_hash() -> str:
-    return _hasher.hash(PASSWORD)
+    return FAST_HASHER.hash(PASSWORD)
 
 
 def make_user(session: Session, *, email: str, timezone: str = "UTC") -> User:

@@ -120,7 +120,7 @@ class ItemStats:
     settle_mean: float | None = None
     # The fitted day-to-day correlation and residual df behind diff_ci95 (None without one).
     phi: float | None = None
-    df: int | None = None
+    df: float | None = None
 
 
 @dataclass(frozen=True)
@@ -232,7 +232,7 @@ def _item_to_dict(stats: ItemStats) -> dict[str, Any]:
         "settle_n": stats.settle_n,
         "settle_mean": _round(stats.settle_mean),
         "phi": _round(stats.phi, 2),
-        "df": stats.df,
+        "df": _round(stats.df),
     }
 
 

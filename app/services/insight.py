@@ -1,0 +1,145 @@
+"""Feeding the analysis and the charts from a patient's diary.
+
+The one place that turns database rows into the analysis package's plain inputs, so the API,
+the pages and the PDF all compute from the same data the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlmodel import Session, col, select
+
+from app.analysis import Comparison, DayRecord, StepInput, compare_steps
+from app.charts import DoseBand
+from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
+from app.models import DiaryEntry, DoseStep, User
+from app.services.dose_steps import list_steps, timeline
+from app.services.entries import patient_today
+
+_COLUMNS = (
+    col(DiaryEntry.day),
+    *(col(getattr(DiaryEntry, key)) for key in RATED_KEYS),
+    *(col(getattr(DiaryEntry, key)) for key in SIDE_EFFECT_KEYS),
+    col(DiaryEntry.dose_taken),
+    col(DiaryEntry.retrospective),
+)
+
+
+def day_records(
+    session: Session, *, user_id: int, start: date | None = None, end: date | None = None
+) -> list[DayRecord]:
+    """The patient's diary days as plain records, oldest first (only the columns needed)."""
+    statement = select(*_COLUMNS).where(DiaryEntry.user_id == user_id)
+    if start is not None:
+        statement = statement.where(DiaryEntry.day >= start)
+    if end is not None:
+        statement = statement.where(DiaryEntry.day <= end)
+    records = []
+    rated = len(RATED_KEYS)
+    effects = len(SIDE_EFFECT_KEYS)
+    for row in session.exec(statement.order_by(col(DiaryEntry.day))):
+        values = dict(zip(RATED_KEYS, row[1 : 1 + rated], strict=True))
+        side_effects = dict(
+            zip(SIDE_EFFECT_KEYS, row[1 + rated : 1 + rated + effects], strict=True)
+        )
+        records.append(
+            DayRecord(
+                day=row[0],
+                values=values,
+                side_effects=side_effects,
+                dose_taken=row[-2],
+                retrospective=bool(row[-1]),
+            )
+        )
+    return records
+
+
+def step_inputs(steps: Sequence[DoseStep]) -> list[StepInput]:
+    return [
+        StepInput(
+            step_id=step.id or 0,
+            start_date=step.start_date,
+            dose_mg=step.dose_mg,
+            dosing_time=step.dosing_time,
+        )
+        for step in steps
+    ]
+
+
+def comparison_for(session: Session, *, user: User, settle_days: int) -> Comparison:
+    """The SPEC §4 comparison of every dose step with baseline, for the whole diary."""
+    assert user.id is not None
+    steps = list_steps(session, user_id=user.id)
+    return compare_steps(
+        day_records(session, user_id=user.id),
+        step_inputs(steps),
+        today=patient_today(user),
+        settle_days=settle_days,
+    )
+
+
+RANGES: dict[str, int | None] = {"30": 30, "90": 90, "365": 365, "all": None}
+RANGE_LABELS = {"30": "30 days", "90": "90 days", "365": "1 year", "all": "All"}
+
+
+@dataclass(frozen=True)
+class TrendData:
+    """What the trend charts of one range need."""
+
+    start: date
+    end: date
+    days: list[DayRecord]
+    bands: list[DoseBand]
+
+
+def trend_data(session: Session, *, user: User, range_key: str) -> TrendData:
+    """Days and dose bands for a range ending today ('30', '90', '365' or 'all')."""
+    assert user.id is not None
+    end = patient_today(user)
+    span = RANGES.get(range_key, 90)
+    steps = list_steps(session, user_id=user.id)
+    if span is None:
+        first_entry = session.exec(
+            select(DiaryEntry)
+            .where(DiaryEntry.user_id == user.id)
+            .order_by(col(DiaryEntry.day))
+            .limit(1)
+        ).first()
+        candidates = [end - timedelta(days=29)]
+        if first_entry is not None:
+            candidates.append(first_entry.day)
+        if steps:
+            candidates.append(steps[0].start_date)
+        start = min(candidates)
+    else:
+        start = end - timedelta(days=span - 1)
+    # Six days before the range let the 7-day mean start at its left edge.
+    days = day_records(session, user_id=user.id, start=start - timedelta(days=6), end=end)
+    return TrendData(start=start, end=end, days=days, bands=dose_bands(steps, start, end))
+
+
+def dose_bands(steps: Sequence[DoseStep], start: date, end: date) -> list[DoseBand]:
+    """The dose steps that overlap [start, end], clipped to it, labelled for a chart."""
+    bands = []
+    for row in timeline(steps):
+        band_end = row.end_date or end
+        if band_end < start or row.step.start_date > end:
+            continue
+        if row.is_baseline:
+            label = "Baseline"
+        elif row.step.dose_mg == 0:
+            label = "Pause"
+        else:
+            label = f"{row.step.dose_mg:g} mg"
+        bands.append(
+            DoseBand(
+                start=max(row.step.start_date, start),
+                end=min(band_end, end),
+                label=label,
+                is_baseline=row.is_baseline,
+            )
+        )
+    return bands
