@@ -136,3 +136,38 @@ class EntryRevision(SQLModel, table=True):
     saved_at: datetime
     replaced_at: datetime = Field(default_factory=utcnow)
     reason: str = Field(max_length=16)
+
+
+class ShareLink(SQLModel, table=True):
+    """A read-only link to the doctor's summary. The URL holds a random token; only its hash
+    is stored. The range, initials and questions are the ones the patient chose to share."""
+
+    __tablename__ = "share_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner_column()
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    start_date: date
+    end_date: date
+    initials: str | None = Field(default=None, max_length=12)
+    questions: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+class ShareLinkOpening(SQLModel, table=True):
+    """One time someone opened a share link: the patient sees every one."""
+
+    __tablename__ = "share_link_opening"
+
+    id: int | None = Field(default=None, primary_key=True)
+    share_link_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("share_link.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    opened_at: datetime = Field(default_factory=utcnow)
+    # "html" (the summary page) or "pdf".
+    what: str = Field(max_length=8)
+    user_agent: str | None = Field(default=None, max_length=200)

@@ -16,8 +16,8 @@ from pathlib import Path
 # Running the file directly puts bench/ on sys.path, not the repository root that holds app/.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.analysis import DayRecord, StepInput, compare_steps  # noqa: E402
-from app.items import RATED_KEYS, SIDE_EFFECT_KEYS  # noqa: E402
+from app.analysis import DayRecord, StepInput, compare_steps
+from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
 
 DAYS = 1826
 STEPS = 12

@@ -6,7 +6,9 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx2
 import pytest
 from alembic import command
 from alembic.config import Config
@@ -109,18 +111,18 @@ class Browser:
         self.client = client
         self.csrf = ""
 
-    def get(self, url: str, **kwargs: object):  # type: ignore[no-untyped-def]
-        response = self.client.get(url, **kwargs)  # type: ignore[arg-type]
+    def get(self, url: str, **kwargs: Any) -> httpx2.Response:
+        response = self.client.get(url, **kwargs)
         found = re.search(r'name="csrf_token" value="([^"]+)"', response.text)
         if found:
             self.csrf = found.group(1)
         return response
 
-    def post(self, url: str, data: dict[str, str] | None = None, **kwargs: object):  # type: ignore[no-untyped-def]
+    def post(self, url: str, data: dict[str, str] | None = None, **kwargs: Any) -> httpx2.Response:
         if not self.csrf:
             self.get("/login")
         form = {"csrf_token": self.csrf, **(data or {})}
-        response = self.client.post(url, data=form, follow_redirects=False, **kwargs)  # type: ignore[arg-type]
+        response = self.client.post(url, data=form, follow_redirects=False, **kwargs)
         found = re.search(r'name="csrf_token" value="([^"]+)"', response.text)
         if found:
             self.csrf = found.group(1)

@@ -85,16 +85,18 @@ def method_text(settle_days: int = DEFAULT_SETTLE_DAYS) -> str:
             "left out of the step's numbers."
         )
     return (
-        "Self-reported daily ratings (0–100). Each dose step is compared with the baseline: the "
+        "Self-reported daily ratings (0–100). Each dose step is compared with the baseline, the "
         f"days before the first dose, pooled. {settle} Means and differences are plain averages "
         "of the days rated. The 95% interval of each difference allows for day-to-day "
-        "correlation (a bad day tends to follow a bad day) and for missing days: a regression on "
-        "the dose steps with autoregressive errors fitted by restricted maximum likelihood, so it "
-        "is wider than a textbook interval that treats days as independent. A step is called "
-        "improved or worse only when that interval excludes no change; with fewer than 7 rated "
-        "days in the step or the baseline it says not enough data. Change bands follow the "
-        "IMMPACT pain-trial conventions: under 10% no meaningful change, 10–30% minimal, "
-        "30–50% moderate, 50% or more substantial, 10% or more in the wrong direction worse."
+        "correlation (a bad day tends to follow a bad day), for missing days and for the "
+        "uncertainty of that correlation itself: a regression on the dose steps with "
+        "autoregressive errors, fitted by restricted maximum likelihood. It is therefore wider "
+        "than a textbook interval that treats every day as independent. A change is called "
+        "improved or worse (for dreams: higher or lower) only when its interval excludes no "
+        "change; with fewer than 7 rated days in the step or the baseline the verdict is not "
+        "enough data. Change bands follow the IMMPACT pain-trial conventions: under 10% no "
+        "meaningful change, 10–30% minimal, 30–50% moderate, 50% or more substantial, and 10% or "
+        "more in the wrong direction worse."
     )
 
 
@@ -118,7 +120,8 @@ class ItemStats:
     verdict: Verdict
     settle_n: int = 0
     settle_mean: float | None = None
-    # The fitted day-to-day correlation and residual df behind diff_ci95 (None without one).
+    # Behind diff_ci95 (None without one): the fitted day-to-day correlation φ and the degrees
+    # of freedom of its t quantile (Satterthwaite, at most n − p; see app.analysis.intervals).
     phi: float | None = None
     df: float | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -30,6 +31,7 @@ from app.web.templating import render
 
 router = APIRouter()
 WEEKLY_TABLE_AFTER_DAYS = 92
+MONTHLY_TABLE_AFTER_DAYS = 366
 # Drawn narrow so the chart's text stays legible when a phone scales it to 360 px.
 PAGE_CHART_WIDTH = 420
 
@@ -68,21 +70,53 @@ def _table_rows(
                 )
             )
         return "Daily values", rows
+    by_day = {day: value for day, value in series if value is not None and day >= start}
+    if (end - start).days < MONTHLY_TABLE_AFTER_DAYS:
+        return "Weekly averages", _period_rows(by_day, _weeks(start, end))
+    return "Monthly averages", _period_rows(by_day, _months(start, end))
+
+
+def _weeks(start: date, end: date) -> list[tuple[date, date]]:
+    periods = []
+    period_end = end
+    while period_end >= start:
+        period_start = max(start, period_end - timedelta(days=6))
+        periods.append((period_start, period_end))
+        period_end = period_start - timedelta(days=1)
+    return periods
+
+
+def _months(start: date, end: date) -> list[tuple[date, date]]:
+    periods = []
+    period_end = end
+    while period_end >= start:
+        period_start = max(start, period_end.replace(day=1))
+        periods.append((period_start, period_end))
+        period_end = period_start - timedelta(days=1)
+    return periods
+
+
+def _period_rows(by_day: dict[date, int], periods: list[tuple[date, date]]) -> list[TableRow]:
+    """One row per period, newest first: how many days were rated and their average."""
+    totals: dict[date, list[int]] = {period_start: [] for period_start, _ in periods}
+    starts = sorted(totals)
+    for day, value in by_day.items():
+        index = bisect_right(starts, day) - 1
+        if index >= 0:
+            totals[starts[index]].append(value)
     rows = []
-    week_end = end
-    while week_end >= start:
-        week_start = max(start, week_end - timedelta(days=6))
-        week = [v for d, v in series if week_start <= d <= week_end and v is not None]
+    for period_start, period_end in periods:
+        values = totals[period_start]
+        length = (period_end - period_start).days + 1
         rows.append(
             TableRow(
-                label=f"{week_start.day} {week_start:%b %Y} – {week_end.day} {week_end:%b}",
+                label=f"{period_start.day} {period_start:%b %Y} – {period_end.day} {period_end:%b}",
                 href=None,
-                value=f"{len(week)} of {(week_end - week_start).days + 1} days",
-                mean="–" if not week else f"{sum(week) / len(week):.0f}",
+                value=f"{len(values)} of {length} days",
+                mean="–" if not values else f"{sum(values) / len(values):.0f}",
             )
         )
-        week_end = week_start - timedelta(days=1)
-    return "Weekly averages", rows
+    return rows
 
 
 @router.get("/trends", response_class=HTMLResponse)
@@ -154,18 +188,23 @@ class ItemLine:
     enough_data: str | None
 
 
+def _pct(value: float) -> str:
+    """A percentage as the analysis judged it (one decimal), without a trailing .0."""
+    return f"{abs(value):.1f}".removesuffix(".0") + "%"
+
+
 def _change_words(item: RatedItem, stats: ItemStats) -> str:
     if item.better == "neither":
         pct = stats.pct_change_vs_baseline
         if pct is None:
             return ""
-        return f"{abs(pct):.0f}% {'higher' if pct > 0 else 'lower'}" if round(pct) else "no change"
+        return f"{_pct(pct)} {'higher' if pct > 0 else 'lower'}" if round(pct, 1) else "no change"
     improvement = stats.improvement_pct
     if improvement is None:
         return ""
-    if round(improvement) == 0:
+    if round(improvement, 1) == 0:
         return "no change"
-    return f"{abs(improvement):.0f}% {'better' if improvement > 0 else 'worse'}"
+    return f"{_pct(improvement)} {'better' if improvement > 0 else 'worse'}"
 
 
 def _item_line(item: RatedItem, stats: ItemStats, baseline: ItemStats | None) -> ItemLine:

@@ -27,6 +27,26 @@ def _serious_violations(page: Page) -> list[str]:
     ]
 
 
+def _seed(server: LiveServer, email: str) -> None:
+    """Three weeks of baseline and two of a dose, so charts, links and tables are drawn."""
+    first = date.today() - timedelta(days=34)
+    with server.api(email) as api:
+        api.post("/api/v1/dose-steps", json={"start_date": first.isoformat(), "dose_mg": 0})
+        start = (first + timedelta(days=21)).isoformat()
+        api.post("/api/v1/dose-steps", json={"start_date": start, "dose_mg": 1.5})
+        entries = [
+            {
+                "date": (first + timedelta(days=offset)).isoformat(),
+                "pain": 60 - offset,
+                "fatigue": 50,
+                "side_effects": {"headache": offset % 4},
+            }
+            for offset in range(0, 35, 1)
+            if offset % 5
+        ]
+        assert api.post("/api/v1/entries/batch", json={"entries": entries}).status_code == 200
+
+
 @pytest.mark.parametrize("width", [360, 1024])
 def test_main_pages_have_no_serious_accessibility_violations(
     chromium: Browser, live_server: LiveServer, width: int
@@ -40,9 +60,18 @@ def test_main_pages_have_no_serious_accessibility_violations(
             page.goto(f"{live_server.url}{path}")
             found[path] = _serious_violations(page)
         live_server.register("axe@example.org")
+        _seed(live_server, "axe@example.org")
         sign_in(page, live_server, "axe@example.org")
         yesterday = (date.today() - timedelta(days=1)).isoformat()
-        for path in ("/today", f"/entries/{yesterday}", "/history", "/doses", "/offline"):
+        for path in (
+            "/today",
+            f"/entries/{yesterday}",
+            "/history",
+            "/doses",
+            "/trends",
+            "/compare",
+            "/offline",
+        ):
             page.goto(f"{live_server.url}{path}")
             found[path] = _serious_violations(page)
     finally:

@@ -212,7 +212,15 @@ def test_pages_make_no_request_to_another_origin(context: BrowserContext, live_s
     context.on("request", lambda request: origins.add(request.url.split("/")[2]))
     page = _signed_in_with_worker(context, live_server, "private@example.org")
     yesterday = (date.today() - timedelta(days=1)).isoformat()
-    for path in ("/today", "/history", "/doses", f"/entries/{yesterday}", "/docs"):
+    for path in (
+        "/today",
+        "/history",
+        "/doses",
+        "/trends",
+        "/compare",
+        f"/entries/{yesterday}",
+        "/docs",
+    ):
         page.goto(f"{live_server.url}{path}")
         page.wait_for_load_state("networkidle")
     assert origins == {f"127.0.0.1:{live_server.port}"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from argon2 import Type
 from sqlmodel import Session, select
 
 from app.models import ApiToken, BrowserSession, User, utcnow
@@ -120,3 +121,13 @@ def test_browser_sessions_end_and_go_idle(session: Session, user: User) -> None:
     fresh = accounts.start_browser_session(session, user=user)
     accounts.end_browser_session(session, token=fresh)
     assert accounts.user_for_browser_session(session, token=fresh, idle_seconds=60) is None
+
+
+PRODUCTION_HASHER = accounts._hasher  # read at import, before the fast test hasher is swapped in
+
+
+def test_the_app_hashes_with_argon2id_at_a_sound_cost() -> None:
+    assert PRODUCTION_HASHER.type is Type.ID
+    # OWASP's floor for Argon2id: 19 MiB of memory and two passes (or more memory, one pass).
+    assert PRODUCTION_HASHER.memory_cost >= 19 * 1024
+    assert PRODUCTION_HASHER.time_cost >= 2

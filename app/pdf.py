@@ -1,0 +1,60 @@
+"""The doctor's summary as a document: the report template as HTML, and as PDF by WeasyPrint.
+
+WeasyPrint runs offline: its URL fetcher serves files from static/ and refuses everything
+else, so a summary can never make the server fetch from the network (or read other files),
+whatever a template or a patient's text contains. Fonts come from the system (DejaVu Sans,
+package fonts-dejavu-core) and WeasyPrint embeds the glyphs it uses.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from app.services.report import ReportData
+from app.web.templating import ROOT, STATIC_VERSION, templates
+
+STATIC_DIR = ROOT / "static"
+# Pages are rendered as if served from this origin; only its /static/ paths are fetched.
+DOCUMENT_ORIGIN = "https://ldn-diary.invalid"
+
+
+class StaticFilesOnly(URLFetcher):
+    """Serves /static/ files from disk; refuses every other URL (no network, no file:)."""
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}" != DOCUMENT_ORIGIN or not parts.path.startswith(
+            "/static/"
+        ):
+            raise ValueError(f"the summary only uses the app's own static files, not {url}")
+        path = (STATIC_DIR / unquote(parts.path.removeprefix("/static/"))).resolve()
+        if not path.is_relative_to(STATIC_DIR) or not path.is_file():
+            raise ValueError(f"no such static file: {parts.path}")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/"):
+            content_type += "; charset=utf-8"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+
+
+def summary_document(report: ReportData, *, pdf_href: str | None = None) -> str:
+    """The summary as a standalone HTML page (for WeasyPrint and for a share link)."""
+    return templates.env.get_template("report/document.html").render(
+        report=report, pdf_href=pdf_href, static_version=STATIC_VERSION
+    )
+
+
+def summary_pdf(report: ReportData) -> bytes:
+    """The summary as an A4 PDF with its fonts embedded."""
+    document = HTML(
+        string=summary_document(report),
+        base_url=f"{DOCUMENT_ORIGIN}/",
+        url_fetcher=StaticFilesOnly(),
+    )
+    pdf = document.write_pdf()
+    assert pdf is not None
+    return pdf

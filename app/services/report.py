@@ -1,0 +1,537 @@
+"""The doctor's summary (SPEC §6): one `ReportData` for a date range, rendered three ways.
+
+The preview on /report, the shared page and the PDF all render this one object with one
+template (templates/report/_summary.html), so they cannot disagree. The numbers come from
+the analysis package run on the entries and dose steps in the range — for the whole diary
+they are exactly the numbers of GET /api/v1/comparison, formatted to the same one decimal.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from markupsafe import Markup
+from sqlmodel import Session, col, func, select
+
+from app.analysis import (
+    DEFAULT_SETTLE_DAYS,
+    RESPONDER_PAIN_IMPROVEMENT_PCT,
+    Comparison,
+    ItemStats,
+    StepComparison,
+    compare_steps,
+    method_text,
+)
+from app.charts import multi_item_chart
+from app.items import ITEMS_BY_KEY, PGIC_LABELS, RATED_ITEMS, SEVERITY_LABELS, SIDE_EFFECTS
+from app.items import RatedItem, SideEffect
+from app.models import DiaryEntry, DoseStep, User
+from app.services.dose_steps import format_day, format_mg, list_steps, step_in_force
+from app.services.entries import patient_today
+from app.services.insight import day_records, dose_bands, step_inputs
+
+MAX_RANGE_DAYS = 366
+INITIALS_MAX = 12
+QUESTIONS_MAX = 1000
+# Completion under this share of days is flagged in the header.
+COMPLETION_FLAG_BELOW_PCT = 80.0
+CHART_ITEMS: tuple[RatedItem, ...] = tuple(
+    ITEMS_BY_KEY[key] for key in ("pain", "fatigue", "sleep_quality")
+)
+CHART_WIDTH = 700
+CHART_HEIGHT = 215
+MINUS = "\u2212"  # a real minus sign: a hyphen is easy to miss on paper
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What the patient chose: the range, and what to print at the top and the end."""
+
+    start: date
+    end: date
+    initials: str | None = None
+    questions: str | None = None
+
+
+@dataclass(frozen=True)
+class KeyNumber:
+    """One rated item: baseline mean → latest step mean, and what the change amounts to."""
+
+    item: RatedItem
+    baseline: str
+    latest: str
+    on_ten: str  # the same two means on a 0–10 scale, "6.9 → 4.4"
+    change: str
+    band: str
+    verdict: str
+
+
+@dataclass(frozen=True)
+class ItemCell:
+    """A chart item within one step: its mean, and its change from baseline with the interval."""
+
+    mean: str
+    change: str | None
+    interval: str | None
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One dose step in the per-step table."""
+
+    label: str
+    dates: str
+    days_logged: int
+    calendar_days: int
+    adherence: str
+    cells: tuple[ItemCell, ...]
+    side_effects: str
+    settling_days: int
+    is_baseline: bool
+
+
+@dataclass(frozen=True)
+class SideEffectRow:
+    """One step in the side-effect table: per effect "20% · moderate", "–" or "not asked"."""
+
+    label: str
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """The latest answer to a 14-day check-in question."""
+
+    day: date
+    value: int
+    words: str
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the summary prints, worked out and worded once."""
+
+    options: ReportOptions
+    made_on: date
+    settle_days: int
+    days_in_range: int
+    days_logged: int
+    completion_pct: float
+    retrospective_days: int
+    ldn_start: date | None
+    dose_heading: str
+    dose_now: str | None
+    usual_dose_time: str | None
+    comparison: Comparison
+    has_baseline: bool
+    latest_label: str | None
+    key_numbers: tuple[KeyNumber, ...]
+    responder: str | None
+    steps: tuple[StepRow, ...]
+    side_effect_names: tuple[str, ...]
+    side_effect_rows: tuple[SideEffectRow, ...]
+    never_reported: tuple[str, ...]
+    other_texts: tuple[str, ...]
+    chart: Markup
+    tolerability: CheckIn | None
+    pgic: CheckIn | None
+    method: str
+
+    @property
+    def has_entries(self) -> bool:
+        return self.days_logged > 0
+
+    @property
+    def completion_low(self) -> bool:
+        return self.completion_pct < COMPLETION_FLAG_BELOW_PCT
+
+    @property
+    def chart_items(self) -> tuple[RatedItem, ...]:
+        return CHART_ITEMS
+
+    @property
+    def responder_rule(self) -> str:
+        return RESPONDER_SHORT
+
+    @property
+    def range_text(self) -> str:
+        return f"{format_day(self.options.start)} to {format_day(self.options.end)}"
+
+    @property
+    def filename(self) -> str:
+        """A name for the downloaded file that says whose range it is."""
+        return (
+            f"ldn-diary-summary-{self.options.start.isoformat()}-to-"
+            f"{self.options.end.isoformat()}.pdf"
+        )
+
+
+# --- the range ------------------------------------------------------------------------------
+
+
+def default_range(session: Session, *, user: User) -> tuple[date, date]:
+    """Since the first entry, at most a year, up to today (or a later last entry)."""
+    assert user.id is not None
+    first, last = session.exec(
+        select(func.min(DiaryEntry.day), func.max(DiaryEntry.day)).where(
+            DiaryEntry.user_id == user.id
+        )
+    ).one()
+    today = patient_today(user)
+    end = max(today, last) if last is not None else today
+    earliest = end - timedelta(days=MAX_RANGE_DAYS - 1)
+    if first is None:
+        return end - timedelta(days=29), end
+    return max(first, earliest), end
+
+
+def range_problems(
+    *,
+    start: date,
+    end: date,
+    initials: str | None,
+    questions: str | None,
+    today: date,
+) -> dict[str, str]:
+    """Why these options cannot make a summary, by field name; empty when they can."""
+    problems: dict[str, str] = {}
+    if end < start:
+        problems["end"] = "The end date is before the start date."
+    elif (end - start).days + 1 > MAX_RANGE_DAYS:
+        problems["start"] = (
+            f"A summary covers at most {MAX_RANGE_DAYS} days (a year). Pick a later start date."
+        )
+    if end > today + timedelta(days=1):
+        problems["end"] = "The summary cannot end after tomorrow."
+    if initials is not None and len(initials) > INITIALS_MAX:
+        problems["initials"] = f"Use at most {INITIALS_MAX} characters, for example “J. S.”."
+    if questions is not None and len(questions) > QUESTIONS_MAX:
+        problems["questions"] = (
+            f"Keep the questions to {QUESTIONS_MAX} characters; "
+            f"this is {len(questions)}. The summary has room for a few short ones."
+        )
+    return problems
+
+
+# --- building the summary -------------------------------------------------------------------
+
+
+def build_report(
+    session: Session,
+    *,
+    user: User,
+    options: ReportOptions,
+    settle_days: int = DEFAULT_SETTLE_DAYS,
+) -> ReportData:
+    """The summary of `options.start`..`options.end` (inclusive) for this patient."""
+    assert user.id is not None
+    start, end = options.start, options.end
+    steps = list_steps(session, user_id=user.id)
+    # Six days before the range let the chart's 7-day mean start at its left edge.
+    with_lead_in = day_records(session, user_id=user.id, start=start - timedelta(days=6), end=end)
+    records = [record for record in with_lead_in if record.day >= start]
+    # `today=end`: the last step runs to the end of the range, as the comparison of the whole
+    # diary runs it to today.
+    comparison = compare_steps(records, step_inputs(steps), today=end, settle_days=settle_days)
+    shown = tuple(step for step in comparison.steps if step.end_date >= start)
+    baseline = comparison.baseline
+    baseline_in_range = baseline if any(step is baseline for step in shown) else None
+    latest = _latest_step(shown)
+
+    checkins = _check_ins(session, user_id=user.id, start=start, end=end)
+    in_force = step_in_force(steps, end)
+    ldn_start = next((step.start_date for step in steps if step.dose_mg > 0), None)
+    today = patient_today(user)
+
+    key_numbers: tuple[KeyNumber, ...] = ()
+    if latest is not None and records:
+        key_numbers = tuple(
+            _key_number(item, baseline_in_range, latest.items[item.key]) for item in RATED_ITEMS
+        )
+    effects_reported = [
+        effect
+        for effect in SIDE_EFFECTS
+        if any(step.side_effects[effect.key].days for step in shown)
+    ]
+    effects_answered = {
+        effect.key
+        for effect in SIDE_EFFECTS
+        if any(s.side_effects[effect.key].answered for s in shown)
+    }
+
+    series = {
+        item.key: [(record.day, record.values.get(item.key)) for record in with_lead_in]
+        for item in CHART_ITEMS
+    }
+    chart = multi_item_chart(
+        items=CHART_ITEMS,
+        series=series,
+        bands=dose_bands(steps, start, end),
+        start=start,
+        end=end,
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+        chart_id="summary-chart",
+    )
+    return ReportData(
+        options=options,
+        made_on=today,
+        settle_days=settle_days,
+        days_in_range=(end - start).days + 1,
+        days_logged=len(records),
+        completion_pct=100.0 * len(records) / ((end - start).days + 1),
+        retrospective_days=sum(1 for record in records if record.retrospective),
+        ldn_start=ldn_start,
+        dose_heading="Current dose" if end >= today else f"Dose on {format_day(end)}",
+        dose_now=_dose_words(in_force, steps),
+        usual_dose_time=checkins.usual_dose_time(in_force, end),
+        comparison=comparison,
+        has_baseline=baseline_in_range is not None,
+        latest_label=None if latest is None else step_label(latest),
+        key_numbers=key_numbers,
+        responder=None if latest is None else _responder_words(latest),
+        steps=tuple(_step_row(step, start, end) for step in shown),
+        side_effect_names=tuple(effect.label for effect in effects_reported),
+        side_effect_rows=tuple(
+            SideEffectRow(
+                label=step_label(step),
+                cells=tuple(_side_effect_cell(step, effect) for effect in effects_reported),
+            )
+            for step in shown
+        )
+        if effects_reported
+        else (),
+        never_reported=tuple(
+            effect.label
+            for effect in SIDE_EFFECTS
+            if effect not in effects_reported and effect.key in effects_answered
+        ),
+        other_texts=checkins.other_texts,
+        chart=chart,
+        tolerability=checkins.tolerability,
+        pgic=checkins.pgic,
+        method=method_text(settle_days),
+    )
+
+
+def step_label(step: StepComparison) -> str:
+    """'Baseline (before LDN)', 'Pause (no LDN)', '1.5 mg at bedtime'."""
+    if step.is_baseline:
+        return "Baseline (before LDN)"
+    if step.dose_mg == 0:
+        return "Pause (no LDN)"
+    label = format_mg(step.dose_mg)
+    if step.dosing_time == "bedtime":
+        label += " at bedtime"
+    elif step.dosing_time == "morning":
+        label += " in the morning"
+    return label
+
+
+def _latest_step(steps: Sequence[StepComparison]) -> StepComparison | None:
+    """The latest non-baseline step with a rated day (a step still settling in has none)."""
+    later = [step for step in steps if not step.is_baseline]
+    with_data = [step for step in later if any(stats.n for stats in step.items.values())]
+    if with_data:
+        return with_data[-1]
+    return later[-1] if later else None
+
+
+# --- words and numbers ----------------------------------------------------------------------
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """One decimal, the API's rounding, a real minus sign; '–' for no value."""
+    if value is None:
+        return "–"
+    text = f"{round(value, digits) + 0.0:.{digits}f}"
+    return text.replace("-", MINUS)
+
+
+def signed(value: float | None, digits: int = 1, suffix: str = "") -> str:
+    if value is None:
+        return "–"
+    rounded = round(value, digits) + 0.0
+    text = f"{rounded:+.{digits}f}{suffix}"
+    return text.replace("-", MINUS) if rounded else text.lstrip("+")
+
+
+def _key_number(item: RatedItem, baseline: StepComparison | None, stats: ItemStats) -> KeyNumber:
+    base = baseline.items[item.key] if baseline else None
+    base_mean = base.mean if base else None
+    on_ten = "–"
+    if base_mean is not None and stats.mean is not None:
+        on_ten = f"{number(base_mean / 10)} → {number(stats.mean / 10)}"
+    elif stats.mean is not None:
+        on_ten = number(stats.mean / 10)
+    return KeyNumber(
+        item=item,
+        baseline=number(base_mean),
+        latest=number(stats.mean),
+        on_ten=on_ten,
+        change=signed(stats.pct_change_vs_baseline, suffix="%"),
+        band=stats.band or "",
+        verdict=_verdict_words(stats, base),
+    )
+
+
+def _verdict_words(stats: ItemStats, baseline: ItemStats | None) -> str:
+    if stats.verdict == "not enough data":
+        if stats.n < 7:
+            return f"not enough data ({stats.n} days)"
+        if baseline is not None and baseline.n < 7:
+            return f"not enough baseline ({baseline.n} days)"
+    return stats.verdict
+
+
+def _responder_words(step: StepComparison) -> str | None:
+    if step.responder is None:
+        return None
+    return "yes" if step.responder else "no"
+
+
+def _step_row(step: StepComparison, start: date, end: date) -> StepRow:
+    first, last = max(step.start_date, start), min(step.end_date, end)
+    cells = []
+    for item in CHART_ITEMS:
+        stats = step.items[item.key]
+        interval = None
+        if stats.diff_ci95 is not None:
+            low, high = stats.diff_ci95
+            interval = f"{signed(low)} to {signed(high)}"
+        cells.append(
+            ItemCell(
+                mean=number(stats.mean),
+                change=None if step.is_baseline else signed(stats.diff_vs_baseline),
+                interval=interval,
+            )
+        )
+    reported = sorted(
+        (
+            (effect.days, effect.pct_of_logged or 0.0, label)
+            for label, effect in (
+                (known.label, step.side_effects[known.key]) for known in SIDE_EFFECTS
+            )
+            if effect.days
+        ),
+        reverse=True,
+    )
+    if reported:
+        effects = ", ".join(f"{label} {pct:.0f}%" for _, pct, label in reported[:2])
+        if len(reported) > 2:
+            effects += f", +{len(reported) - 2} more"
+    elif any(effect.answered for effect in step.side_effects.values()):
+        effects = "none reported"
+    else:
+        effects = "not asked" if not step.days_logged else "not answered"
+    return StepRow(
+        label=step_label(step),
+        dates=_span_words(first, last),
+        days_logged=step.days_logged,
+        calendar_days=(last - first).days + 1,
+        adherence="–" if step.adherence_pct is None else f"{step.adherence_pct:.0f}%",
+        cells=tuple(cells),
+        side_effects=effects,
+        settling_days=step.settling_days,
+        is_baseline=step.is_baseline,
+    )
+
+
+def _side_effect_cell(step: StepComparison, effect: SideEffect) -> str:
+    stats = step.side_effects[effect.key]
+    if not stats.answered:
+        return "not answered"
+    if not stats.days or stats.worst is None:
+        return "–"
+    return f"{stats.pct_of_logged or 0:.0f}% · {SEVERITY_LABELS[stats.worst]}"
+
+
+def _span_words(first: date, last: date) -> str:
+    if first.year == last.year:
+        return f"{first.day} {first:%b} – {format_day(last)}"
+    return f"{format_day(first)} – {format_day(last)}"
+
+
+def _dose_words(step: DoseStep | None, steps: Sequence[DoseStep]) -> str | None:
+    if step is None:
+        return None
+    if step.dose_mg == 0:
+        before_ldn = all(
+            earlier.dose_mg == 0 for earlier in steps if earlier.start_date < step.start_date
+        )
+        words = "none yet (baseline)" if before_ldn else "none (pause)"
+    else:
+        words = format_mg(step.dose_mg)
+        if step.dosing_time == "bedtime":
+            words += " at bedtime"
+        elif step.dosing_time == "morning":
+            words += " in the morning"
+    return f"{words}, since {format_day(step.start_date)}"
+
+
+@dataclass(frozen=True)
+class _CheckIns:
+    """The sparse answers of the range: check-ins, dose times and 'something else' texts."""
+
+    tolerability: CheckIn | None
+    pgic: CheckIn | None
+    dose_times: tuple[tuple[date, str], ...]
+    other_texts: tuple[str, ...]
+
+    def usual_dose_time(self, step: DoseStep | None, end: date) -> str | None:
+        """The time most often written down while the current step was in force."""
+        if step is None or step.dose_mg == 0:
+            return None
+        times = Counter(time for day, time in self.dose_times if step.start_date <= day <= end)
+        if not times:
+            return None
+        return times.most_common(1)[0][0]
+
+
+def _check_ins(session: Session, *, user_id: int, start: date, end: date) -> _CheckIns:
+    rows = session.exec(
+        select(
+            DiaryEntry.day,
+            DiaryEntry.tolerability,
+            DiaryEntry.pgic,
+            DiaryEntry.dose_time,
+            DiaryEntry.other_text,
+        )
+        .where(
+            DiaryEntry.user_id == user_id,
+            DiaryEntry.day >= start,
+            DiaryEntry.day <= end,
+            col(DiaryEntry.tolerability).is_not(None)
+            | col(DiaryEntry.pgic).is_not(None)
+            | col(DiaryEntry.dose_time).is_not(None)
+            | col(DiaryEntry.other_text).is_not(None),
+        )
+        .order_by(col(DiaryEntry.day))
+    ).all()
+    tolerability = pgic = None
+    others: Counter[str] = Counter()
+    for day, tolerated, impression, _time, other in rows:
+        if tolerated is not None:
+            tolerability = CheckIn(day, tolerated, "100 = perfectly tolerated")
+        if impression is not None:
+            pgic = CheckIn(day, impression, PGIC_LABELS.get(impression, ""))
+        if other:
+            others[other.strip()] += 1
+    return _CheckIns(
+        tolerability=tolerability,
+        pgic=pgic,
+        dose_times=tuple((day, time) for day, _t, _p, time, _o in rows if time),
+        other_texts=tuple(
+            f"“{text}” ({count} day{'s' if count > 1 else ''})"
+            for text, count in others.most_common(4)
+        ),
+    )
+
+
+RESPONDER_SHORT = (
+    f"pain at least {RESPONDER_PAIN_IMPROVEMENT_PCT:.0f}% lower than at baseline, and fatigue "
+    "or sleep clearly improved"
+)
