@@ -36,8 +36,19 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The whole suite on SQLite, then the database-touching tests again on PostgreSQL when a
+# server answers (scripts/test-postgres.sh starts one; .ci/run does).
+PG_TESTS := -m "not browser and not sqlite_only" --ignore=tests/analysis --ignore=tests/test_charts.py
+
 test: lint
 	$(BIN)/python -m pytest
+	@url=$$(scripts/test-postgres.sh --check); \
+	if [ -n "$$url" ]; then \
+		echo "== the database tests again, on PostgreSQL =="; \
+		TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest $(PG_TESTS); \
+	else \
+		echo "No PostgreSQL server answers: run scripts/test-postgres.sh to test on it too."; \
+	fi
 
 bench: $(VENV)/.installed-test
 	for script in bench/*.py; do $(BIN)/python $$script; done

@@ -1,7 +1,13 @@
-"""A fresh, migrated database for every test, and clients that sign in the normal way."""
+"""A fresh, migrated database for every test, and clients that sign in the normal way.
+
+SQLite by default: each test gets its own copy of a database migrated once per run. With
+TEST_POSTGRES_URL set (`make test` does so when a PostgreSQL server answers), the same tests
+run against PostgreSQL instead: migrated once per run, every table emptied after each test.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -14,8 +20,8 @@ from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import event
-from sqlmodel import Session, create_engine
+from sqlalchemy import Engine, event, text
+from sqlmodel import Session, SQLModel, create_engine
 
 from app.config import Settings
 from app.db import _sqlite_pragmas
@@ -25,6 +31,11 @@ from app.services import accounts
 from tests.factories import FAST_HASHER, PASSWORD, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+
+
+def pytest_report_header() -> str:
+    return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite'}"
 
 
 def migrate(database_url: str) -> None:
@@ -57,13 +68,40 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def reset_postgres_schema(url: str, schema: str = "public") -> None:
+    """Drop everything in `schema` of the PostgreSQL database at `url`."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> str:
+    """The PostgreSQL test database, emptied and migrated once for the whole run."""
+    reset_postgres_schema(POSTGRES_URL)
+    migrate(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+def _empty_postgres(engine: Engine) -> None:
+    tables = ", ".join(f'"{name}"' for name in SQLModel.metadata.tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
 @pytest.fixture
-def settings(tmp_path: Path, migrated_template: Path) -> Settings:
-    database = tmp_path / "diary.db"
-    shutil.copy(migrated_template, database)
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    if POSTGRES_URL:
+        database_url = request.getfixturevalue("postgres_database")
+    else:
+        database = tmp_path / "diary.db"
+        shutil.copy(request.getfixturevalue("migrated_template"), database)
+        database_url = f"sqlite:///{database}"
     return Settings(
         environment="test",
-        database_url=f"sqlite:///{database}",
+        database_url=database_url,
         secret_key="test-secret-key-not-for-production",
         data_dir=tmp_path,
     )
@@ -73,6 +111,8 @@ def settings(tmp_path: Path, migrated_template: Path) -> Settings:
 def app(settings: Settings) -> Iterator[FastAPI]:
     application = create_app(settings)
     yield application
+    if POSTGRES_URL:
+        _empty_postgres(application.state.engine)
     application.state.engine.dispose()
 
 
@@ -85,8 +125,11 @@ def session(app: FastAPI, settings: Settings) -> Iterator[Session]:
     one runs each statement in autocommit instead: reads never hold a lock and always see what
     the app committed (call `session.expire_all()` before re-reading rows the test already has).
     """
-    engine = create_engine(settings.database_url, connect_args={"check_same_thread": False})
-    event.listen(engine, "connect", _sqlite_pragmas)
+    if settings.is_sqlite:
+        engine = create_engine(settings.database_url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(settings.database_url)
     with Session(engine) as db:
         yield db
     engine.dispose()

@@ -90,6 +90,7 @@ def test_the_default_database_is_sqlite_under_data() -> None:
     assert settings.database_url.endswith("data/ldn-diary.db")
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(app: FastAPI) -> None:
     with app.state.engine.connect() as connection:
         journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()

@@ -1,0 +1,95 @@
+"""Acknowledged writes survive SIGKILL; many writers at once never see "database is locked"."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.live_server import LiveServer
+
+pytestmark = pytest.mark.sqlite_only  # the embedded database's own guarantees (SPEC §10)
+
+
+@pytest.fixture
+def server(tmp_path: Path, migrated_template: Path) -> Iterator[LiveServer]:
+    database = tmp_path / "live.db"
+    shutil.copy(migrated_template, database)
+    live = LiveServer(database, tmp_path)
+    live.start()
+    yield live
+    live.stop()
+
+
+def test_every_acknowledged_write_survives_a_sigkill(server: LiveServer) -> None:
+    email = "crash@example.org"
+    server.register(email)
+    acknowledged: dict[str, int] = {}
+    first = date.today() - timedelta(days=400)
+    killed = threading.Event()
+
+    def write_stream() -> None:
+        with server.api(email) as api:
+            for offset in range(400):
+                day = (first + timedelta(days=offset)).isoformat()
+                try:
+                    response = api.put(f"/api/v1/entries/{day}", json={"pain": offset % 101})
+                except httpx.HTTPError:
+                    return  # the server died mid-request: this write was never acknowledged
+                if response.status_code in (200, 201):
+                    acknowledged[day] = offset % 101
+                if len(acknowledged) == 60:
+                    killed.set()
+
+    writer = threading.Thread(target=write_stream)
+    writer.start()
+    assert killed.wait(timeout=60)
+    server.kill()  # SIGKILL while the stream is still writing
+    writer.join(timeout=30)
+
+    server.start()
+    with server.api(email) as api:
+        stored = {row["date"]: row["pain"] for row in api.get("/api/v1/entries").json()}
+    assert len(acknowledged) >= 60
+    missing = {day: pain for day, pain in acknowledged.items() if stored.get(day) != pain}
+    assert missing == {}
+
+
+def test_twenty_concurrent_writers_never_see_a_locked_database(server: LiveServer) -> None:
+    writers = 20
+    days_each = 15
+    for index in range(writers):
+        server.register(f"writer{index}@example.org")
+    failures: list[str] = []
+    start = threading.Barrier(writers)
+
+    def write(index: int) -> None:
+        with server.api(f"writer{index}@example.org") as api:
+            start.wait()
+            for offset in range(days_each):
+                day = (date.today() - timedelta(days=offset)).isoformat()
+                response = api.put(f"/api/v1/entries/{day}", json={"pain": index, "notes": "x"})
+                if response.status_code not in (200, 201):
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+                # Half of them also edit what they wrote, so writes to one row interleave too.
+                if index % 2:
+                    again = api.put(f"/api/v1/entries/{day}", json={"pain": index + 1})
+                    if again.status_code != 200:
+                        failures.append(f"{again.status_code} {again.text[:200]}")
+
+    threads = [threading.Thread(target=write, args=(index,)) for index in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    for index in (0, 1):
+        with server.api(f"writer{index}@example.org") as api:
+            rows = api.get("/api/v1/entries").json()
+        assert len(rows) == days_each
+        assert {row["pain"] for row in rows} == {index + (index % 2)}
