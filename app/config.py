@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     data_dir: Path = DATA_DIR
     # Seconds a browser session lasts without use.
     session_idle_seconds: int = 60 * 60 * 24 * 30
-    login_attempts_per_window: int = 10
+    # Failed sign-ins allowed per account and per address within the window, then 429.
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
     login_window_seconds: int = 15 * 60
 
     @model_validator(mode="after")

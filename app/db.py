@@ -1,8 +1,18 @@
-"""The database engine, SQLite pragmas and the per-request session."""
+"""The database engines, SQLite pragmas and the per-request session.
+
+SQLite allows one writer at a time. Left to itself, a second writer waits in SQLite's busy
+handler, which sleeps and polls (long tails under load), and a transaction that read first and
+writes later can fail outright with "database is locked" when another write landed in between.
+So on SQLite a request that may change something (any method but GET/HEAD/OPTIONS) takes the
+app's write lock and begins its transaction IMMEDIATE, holding the write lock from its first
+statement; reads never wait for anyone (WAL). PostgreSQL needs none of this.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,24 +22,51 @@ from sqlmodel import Session, create_engine
 
 from app.config import Settings
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-def make_engine(settings: Settings) -> Engine:
+
+@dataclass
+class Database:
+    """The engines of one app: `reader` for safe requests, `writer` for the others."""
+
+    reader: Engine
+    writer: Engine
+    # Serialises this process's SQLite writers without SQLite's sleep-and-poll busy handler.
+    write_lock: threading.Lock | None = field(default=None)
+
+    def dispose(self) -> None:
+        self.reader.dispose()
+        if self.writer is not self.reader:
+            self.writer.dispose()
+
+
+def make_database(settings: Settings) -> Database:
+    if not settings.is_sqlite:
+        engine = make_engine(settings)
+        return Database(reader=engine, writer=engine)
+    return Database(
+        reader=make_engine(settings),
+        writer=make_engine(settings, immediate=True),
+        write_lock=threading.Lock(),
+    )
+
+
+def make_engine(settings: Settings, *, immediate: bool = False) -> Engine:
     """An engine for the configured database; SQLite gets WAL, foreign keys and a busy timeout."""
-    if settings.is_sqlite:
-        path = settings.database_url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            settings.database_url,
-            connect_args={"check_same_thread": False, "timeout": 15},
-        )
-        event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN until the first write, which
-        # lets two writers both read and then fail to upgrade their locks. We begin
-        # ourselves: IMMEDIATE takes the write lock up front and waits on busy_timeout.
-        event.listen(engine, "begin", _sqlite_begin_immediate)
-        return engine
-    return create_engine(settings.database_url, pool_pre_ping=True)
+    if not settings.is_sqlite:
+        return create_engine(settings.database_url, pool_pre_ping=True)
+    path = settings.database_url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        settings.database_url,
+        connect_args={"check_same_thread": False, "timeout": 15},
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    # pysqlite's own transaction handling is switched off in _sqlite_pragmas; we begin
+    # ourselves, IMMEDIATE on the writer so its write lock is taken before anything is read.
+    event.listen(engine, "begin", _begin_immediate if immediate else _begin_deferred)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -43,14 +80,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
+def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _begin_deferred(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One database session per request, from the engine the app was built with."""
-    with Session(request.app.state.engine) as session:
-        yield session
+    """One database session per request; a writing request on SQLite holds the write lock."""
+    database: Database = request.app.state.database
+    # Rows keep their values after a commit: handlers return what they just saved without
+    # reading it back (the session ends with the request anyway).
+    if request.method in SAFE_METHODS:
+        with Session(database.reader, expire_on_commit=False) as session:
+            yield session
+        return
+    lock = database.write_lock
+    if lock is not None:
+        lock.acquire()
+    try:
+        with Session(database.writer, expire_on_commit=False) as session:
+            yield session
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -14,8 +14,8 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.db import SessionDep
-from app.models import DiaryEntry, DoseStep, User
-from app.services import accounts, dose_steps, entries
+from app.models import DiaryEntry, DoseStep, ShareLink, User
+from app.services import accounts, dose_steps, entries, share_links
 
 SESSION_COOKIE = "ldn_session"
 
@@ -95,3 +95,27 @@ def api_owned_entry(
 ApiOwnedStep = Annotated[DoseStep, Depends(api_owned_step)]
 WebOwnedStep = Annotated[DoseStep, Depends(web_owned_step)]
 ApiOwnedEntry = Annotated[DiaryEntry, Depends(api_owned_entry)]
+
+
+def _owned_share_link(session: SessionDep, user: User, link_id: int) -> ShareLink:
+    assert user.id is not None
+    link = share_links.get_link(session, user_id=user.id, link_id=link_id)
+    if link is None:
+        raise HTTPException(status_code=404, detail="No such share link")
+    return link
+
+
+def api_owned_share_link(
+    session: SessionDep, user: ApiUser, link_id: Annotated[int, Path()]
+) -> ShareLink:
+    return _owned_share_link(session, user, link_id)
+
+
+def web_owned_share_link(
+    session: SessionDep, user: WebUser, link_id: Annotated[int, Path()]
+) -> ShareLink:
+    return _owned_share_link(session, user, link_id)
+
+
+ApiOwnedShareLink = Annotated[ShareLink, Depends(api_owned_share_link)]
+WebOwnedShareLink = Annotated[ShareLink, Depends(web_owned_share_link)]

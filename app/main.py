@@ -14,7 +14,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app import api, web
 from app.config import Settings, get_settings
-from app.db import make_engine
+from app.db import make_database
 from app.deps import LoginRequired
 from app.security import SecurityMiddleware
 from app.web.templating import ROOT, is_htmx, render
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        app.state.engine.dispose()
+        app.state.database.dispose()
 
     app = FastAPI(
         title="LDN Diary API",
@@ -38,7 +38,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = make_engine(settings)
+    app.state.database = make_database(settings)
+    # The engine that writes; scripts and tests use it to set up data.
+    app.state.engine = app.state.database.writer
     app.state.secret_key = settings.resolved_secret_key()
 
     app.add_middleware(GZipMiddleware, minimum_size=800, compresslevel=6)

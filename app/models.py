@@ -171,3 +171,18 @@ class ShareLinkOpening(SQLModel, table=True):
     # "html" (the summary page) or "pdf".
     what: str = Field(max_length=8)
     user_agent: str | None = Field(default=None, max_length=200)
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed sign-in, kept for a short while to slow down password guessing.
+
+    In the database rather than in memory so that every app process behind a load balancer
+    counts the same failures.
+    """
+
+    __tablename__ = "login_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    address: str = Field(max_length=64, index=True)
+    failed_at: datetime = Field(default_factory=utcnow, index=True)

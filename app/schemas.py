@@ -7,7 +7,7 @@ same models, so a rule is written once and both say the same thing.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
@@ -85,6 +85,20 @@ class EntryAnswers(BaseModel):
     @classmethod
     def _dose_decimals(cls, value: float | None) -> float | None:
         return _two_decimals(value)
+
+    @field_validator("client_edited_at")
+    @classmethod
+    def _edit_time_in_utc(cls, value: datetime | None) -> datetime | None:
+        """The device's edit time in UTC (naive means UTC); it must fit the diary's years."""
+        if value is None:
+            return None
+        try:
+            stamp = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:59-14:00 is in the year 10000 in UTC
+            stamp = None
+        if stamp is None or stamp.year < EARLIEST_DIARY_DAY.year:
+            raise ValueError("Use a real date and time, for example 2026-03-10T21:30:00Z")
+        return stamp
 
     @model_validator(mode="after")
     def _something_answered(self) -> EntryAnswers:
@@ -231,3 +245,82 @@ class UserPublic(BaseModel):
 class TokenPublic(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
+
+
+class ShareLinkCreate(BaseModel):
+    """A share link to the doctor's summary; the range defaults to the report page's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    expires_in_days: int = Field(default=14, ge=1, le=90)
+    start: date | None = None
+    end: date | None = None
+    initials: str | None = Field(default=None, max_length=12)
+    questions: str | None = Field(default=None, max_length=1000)
+
+    _blank = field_validator("initials", "questions", mode="before")(_blank_to_none)
+
+
+class ShareLinkCreated(BaseModel):
+    id: int
+    url: str
+    expires_at: datetime
+    start: date
+    end: date
+
+
+class ShareLinkOpeningPublic(BaseModel):
+    opened_at: datetime
+    what: Literal["html", "pdf"]
+    user_agent: str | None
+
+
+class ShareLinkPublic(BaseModel):
+    id: int
+    status: Literal["active", "expired", "revoked"]
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    start: date
+    end: date
+    initials: str | None
+    openings: list[ShareLinkOpeningPublic]
+
+
+class RevisionPublic(BaseModel):
+    """An earlier version of a diary day: what it said, where it came from, when it changed."""
+
+    id: int
+    date: date
+    data: dict[str, Any]
+    source: str
+    saved_at: datetime
+    replaced_at: datetime
+    reason: str
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordConfirmation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class ImportSummary(BaseModel):
+    """What an import changed, or (with dry_run) would change."""
+
+    dry_run: bool
+    days_added: int
+    days_replaced: int
+    days_unchanged: int
+    dose_steps_added: int
+    dose_steps_unchanged: int
+    revisions_added: int
+    revisions_already_there: int
+    replaced_dates: list[date]

@@ -74,7 +74,7 @@ def main() -> None:
             path: median_ms(lambda path=path: client.get(path).raise_for_status(), runs=9)
             for path in ("/compare", "/trends?range=all", "/trends?range=365", "/trends")
         }
-        app.state.engine.dispose()
+        app.state.database.dispose()
 
     print(f"entries: {len(records)} over 1826 days, dose steps: {len(steps)}")
     print(f"comparison, pure analysis:           {pure:7.1f} ms   (budget 50 ms)")

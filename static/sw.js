@@ -2,7 +2,7 @@
 //
 // - The app shell (CSS, JS, icons, the offline page) is precached per VERSION.
 // - Pages: network first; the last copy seen is the fallback when offline.
-// - Never cached: htmx fragments, POSTs, the JSON API, /sync, sign-in pages.
+// - Never cached: htmx fragments, POSTs, the JSON API, /sync, sign-in pages, share links.
 // - Days saved offline wait in IndexedDB (see static/js/outbox.js); Background Sync,
 //   where the browser has it, flushes them even after the page is closed.
 /* eslint-env serviceworker */
@@ -22,7 +22,7 @@ const SHELL = [
   "/static/icons/icon-192.png",
   "/static/icons/icon.svg",
 ];
-const NEVER_CACHE = ["/api/", "/sync", "/login", "/register", "/logout", "/docs", "/openapi.json", "/sw.js"];
+const NEVER_CACHE = ["/api/", "/sync", "/login", "/register", "/logout", "/docs", "/openapi.json", "/sw.js", "/shared/"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

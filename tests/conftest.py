@@ -113,7 +113,7 @@ def app(settings: Settings) -> Iterator[FastAPI]:
     yield application
     if POSTGRES_URL:
         _empty_postgres(application.state.engine)
-    application.state.engine.dispose()
+    application.state.database.dispose()
 
 
 @pytest.fixture

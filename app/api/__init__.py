@@ -2,10 +2,25 @@
 
 from fastapi import APIRouter
 
-from app.api import auth, comparison, dose_steps, entries
+from app.api import (
+    account,
+    auth,
+    backup,
+    comparison,
+    dose_steps,
+    entries,
+    report,
+    revisions,
+    share_links,
+)
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
 router.include_router(entries.router)
 router.include_router(dose_steps.router)
 router.include_router(comparison.router)
+router.include_router(report.router)
+router.include_router(share_links.router)
+router.include_router(revisions.router)
+router.include_router(backup.router)
+router.include_router(account.router)

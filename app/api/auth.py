@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from app.api.errors import field_error
 from app.db import SessionDep
 from app.deps import ApiUser, bearer_scheme
 from app.schemas import Credentials, TokenPublic, UserPublic
-from app.services import accounts
+from app.services import accounts, login_throttle
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -29,12 +29,28 @@ def register(credentials: Credentials, session: SessionDep) -> UserPublic:
     return UserPublic(id=user.id, email=user.email)
 
 
-@router.post("/token", response_model=TokenPublic)
-def token(credentials: Credentials, session: SessionDep) -> TokenPublic:
-    """Exchange email and password for a bearer token."""
+@router.post(
+    "/token",
+    response_model=TokenPublic,
+    responses={401: {"description": "Wrong email or password"}, 429: {"description": "Wait"}},
+)
+def token(credentials: Credentials, session: SessionDep, request: Request) -> TokenPublic:
+    """Exchange email and password for a bearer token (throttled like the sign-in page)."""
+    rules = login_throttle.rules_from(request.app.state.settings)
+    address = login_throttle.client_address(request.client)
+    try:
+        login_throttle.check(session, email=credentials.email, address=address, rules=rules)
+    except login_throttle.TooManyAttempts as wait:
+        raise HTTPException(
+            status_code=429, detail=str(wait), headers={"Retry-After": str(wait.retry_after)}
+        ) from None
     user = accounts.authenticate(session, email=credentials.email, password=credentials.password)
     if user is None:
+        login_throttle.record_failure(
+            session, email=credentials.email, address=address, rules=rules
+        )
         raise HTTPException(status_code=401, detail="Email or password is wrong")
+    login_throttle.clear(session, email=credentials.email)
     return TokenPublic(access_token=accounts.issue_api_token(session, user=user))
 
 

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, col, delete, select
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel, col, delete, select
 
 from app.models import ApiToken, BrowserSession, User, utcnow
 
@@ -130,12 +131,18 @@ def user_for_browser_session(session: Session, *, token: str, idle_seconds: int)
         session.delete(row)
         session.commit()
         return None
+    user = session.get(User, row.user_id)
     # Touch at most once a minute: a write on every page view would slow reads for nothing.
     if now - row.last_seen_at > timedelta(minutes=1):
         row.last_seen_at = now
         session.add(row)
-        session.commit()
-    return session.get(User, row.user_id)
+        try:
+            session.commit()
+        except OperationalError:
+            # A page view's read transaction could not become a write because another write
+            # got in first (SQLite). The touch can wait for the next page.
+            session.rollback()
+    return user
 
 
 def end_browser_session(session: Session, *, token: str) -> None:
@@ -165,3 +172,59 @@ def revoke_api_token(session: Session, *, token: str) -> None:
         row.revoked_at = utcnow()
         session.add(row)
         session.commit()
+
+
+class WrongPassword(ValueError):
+    """The password given to confirm an account change is not the account's."""
+
+
+def password_matches(user: User, password: str) -> bool:
+    """True when `password` is this account's password (to confirm a change, not to sign in)."""
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def end_every_session(session: Session, *, user: User) -> None:
+    """Sign the account out everywhere: every browser session ends, every API token is revoked."""
+    assert user.id is not None
+    session.exec(delete(BrowserSession).where(col(BrowserSession.user_id) == user.id))
+    tokens = select(ApiToken).where(ApiToken.user_id == user.id, col(ApiToken.revoked_at).is_(None))
+    now = utcnow()
+    for token in session.exec(tokens):
+        token.revoked_at = now
+        session.add(token)
+    session.commit()
+
+
+def change_password(session: Session, *, user: User, current: str, new: str) -> None:
+    """Set a new password and sign out everywhere; raises WrongPassword or WeakPassword.
+
+    The caller starts a fresh session (or token) for whoever made the change.
+    """
+    if not password_matches(user, current):
+        raise WrongPassword("That is not your current password.")
+    problem = password_problem(new, email=user.email)
+    if problem:
+        raise WeakPassword(problem)
+    user.password_hash = _hasher.hash(new)
+    session.add(user)
+    end_every_session(session, user=user)
+
+
+def delete_account(session: Session, *, user: User, password: str) -> None:
+    """Delete the account and every row it owns; raises WrongPassword."""
+    if not password_matches(user, password):
+        raise WrongPassword("That is not your password.")
+    assert user.id is not None
+    # Every owned table has `user_id` with ON DELETE CASCADE; deleting the rows here as well
+    # keeps the promise even for a table whose foreign key forgot the cascade. Children first.
+    # Rows kept by email address (failed sign-ins) name the patient too: they go as well.
+    for table in reversed(SQLModel.metadata.sorted_tables):
+        if "user_id" in table.c:
+            session.exec(delete(table).where(table.c.user_id == user.id))
+        elif "email" in table.c and table.name != User.__tablename__:
+            session.exec(delete(table).where(table.c.email == user.email))
+    session.delete(user)
+    session.commit()

@@ -11,6 +11,8 @@ from sqlmodel import Session, col, select
 from app.models import DoseStep, utcnow
 from app.schemas import DoseStepCreate, DoseStepUpdate
 
+MAX_ROW_ID = 2**63 - 1  # the largest integer a database key can hold
+
 
 class StepDateTaken(Exception):
     """Another step already starts on this date."""
@@ -43,6 +45,8 @@ def list_steps(session: Session, *, user_id: int) -> list[DoseStep]:
 
 def get_step(session: Session, *, user_id: int, step_id: int) -> DoseStep | None:
     """One of the patient's steps; another patient's step is as good as missing."""
+    if not 0 < step_id <= MAX_ROW_ID:
+        return None  # no such row, and SQLite cannot even be asked about it
     statement = select(DoseStep).where(DoseStep.id == step_id, DoseStep.user_id == user_id)
     return session.exec(statement).first()
 
@@ -135,7 +139,12 @@ def timeline(steps: Sequence[DoseStep]) -> list[TimelineStep]:
 def timeline_sentence(steps: Sequence[DoseStep]) -> str:
     """'Baseline from 5 Jan · 1.5 mg at bedtime from 19 Jan' — the schedule in one line."""
     parts = []
+    previous_was_baseline = False
     for row in timeline(steps):
+        # Dose-0 steps before the first dose are one baseline (SPEC §3): name it once.
+        if row.is_baseline and previous_was_baseline:
+            continue
+        previous_was_baseline = row.is_baseline
         label = "Baseline" if row.is_baseline else row.label
         parts.append(f"{label} from {row.step.start_date.day} {row.step.start_date:%b}")
     return " · ".join(parts)

@@ -146,6 +146,7 @@ def save_entry(
     answers: EntryAnswers,
     source: Source,
     commit: bool = True,
+    reason: str = "edited",
 ) -> SaveOutcome:
     """Create or replace the patient's entry for `day`, keeping the replaced version.
 
@@ -180,12 +181,9 @@ def save_entry(
         and entry.client_edited_at == client_time
     ):
         status = "unchanged"  # the same device edit arriving again
-    elif (
-        client_time is not None
-        and entry.client_edited_at is not None
-        and client_time < entry.client_edited_at
-    ):
-        # An older edit from another device: keep it in the history, once.
+    elif client_time is not None and client_time < (entry.client_edited_at or entry.updated_at):
+        # An older edit from another device (or one made before the day was last saved
+        # online, which has no device time: its save time stands in): keep it in the history.
         status = "kept_newer"
         incoming = DiaryEntry(
             user_id=user.id,
@@ -202,7 +200,7 @@ def save_entry(
     elif answers_dict(entry) == new_values and entry.client_id == answers.client_id:
         status = "unchanged"
     else:
-        _keep_revision(session, entry=entry, reason="edited")
+        _keep_revision(session, entry=entry, reason=reason)
         for key, value in new_values.items():
             setattr(entry, key, value)
         entry.source = source
@@ -213,8 +211,7 @@ def save_entry(
         status = "replaced"
 
     if commit:
-        session.commit()
-        session.refresh(entry)
+        session.commit()  # every field is set here, so nothing needs reading back
     else:
         session.flush()
     return SaveOutcome(entry=entry, status=status)

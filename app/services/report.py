@@ -26,8 +26,15 @@ from app.analysis import (
     method_text,
 )
 from app.charts import multi_item_chart
-from app.items import ITEMS_BY_KEY, PGIC_LABELS, RATED_ITEMS, SEVERITY_LABELS, SIDE_EFFECTS
-from app.items import RatedItem, SideEffect
+from app.items import (
+    ITEMS_BY_KEY,
+    PGIC_LABELS,
+    RATED_ITEMS,
+    SEVERITY_LABELS,
+    SIDE_EFFECTS,
+    RatedItem,
+    SideEffect,
+)
 from app.models import DiaryEntry, DoseStep, User
 from app.services.dose_steps import format_day, format_mg, list_steps, step_in_force
 from app.services.entries import patient_today
@@ -42,7 +49,7 @@ CHART_ITEMS: tuple[RatedItem, ...] = tuple(
     ITEMS_BY_KEY[key] for key in ("pain", "fatigue", "sleep_quality")
 )
 CHART_WIDTH = 700
-CHART_HEIGHT = 215
+CHART_HEIGHT = 150
 MINUS = "\u2212"  # a real minus sign: a hyphen is easy to miss on paper
 
 
@@ -297,7 +304,7 @@ def build_report(
         side_effect_names=tuple(effect.label for effect in effects_reported),
         side_effect_rows=tuple(
             SideEffectRow(
-                label=step_label(step),
+                label=step_label(step, short=True),
                 cells=tuple(_side_effect_cell(step, effect) for effect in effects_reported),
             )
             for step in shown
@@ -317,13 +324,15 @@ def build_report(
     )
 
 
-def step_label(step: StepComparison) -> str:
-    """'Baseline (before LDN)', 'Pause (no LDN)', '1.5 mg at bedtime'."""
+def step_label(step: StepComparison, *, short: bool = False) -> str:
+    """'Baseline (before LDN)', 'Pause (no LDN)', '1.5 mg at bedtime' (short: '1.5 mg')."""
     if step.is_baseline:
-        return "Baseline (before LDN)"
+        return "Baseline" if short else "Baseline (before LDN)"
     if step.dose_mg == 0:
-        return "Pause (no LDN)"
+        return "Pause" if short else "Pause (no LDN)"
     label = format_mg(step.dose_mg)
+    if short:
+        return label
     if step.dosing_time == "bedtime":
         label += " at bedtime"
     elif step.dosing_time == "morning":
@@ -373,7 +382,7 @@ def _key_number(item: RatedItem, baseline: StepComparison | None, stats: ItemSta
         latest=number(stats.mean),
         on_ten=on_ten,
         change=signed(stats.pct_change_vs_baseline, suffix="%"),
-        band=stats.band or "",
+        band=stats.band or "–",
         verdict=_verdict_words(stats, base),
     )
 
@@ -421,8 +430,6 @@ def _step_row(step: StepComparison, start: date, end: date) -> StepRow:
     )
     if reported:
         effects = ", ".join(f"{label} {pct:.0f}%" for _, pct, label in reported[:2])
-        if len(reported) > 2:
-            effects += f", +{len(reported) - 2} more"
     elif any(effect.answered for effect in step.side_effects.values()):
         effects = "none reported"
     else:
@@ -493,13 +500,7 @@ class _CheckIns:
 
 def _check_ins(session: Session, *, user_id: int, start: date, end: date) -> _CheckIns:
     rows = session.exec(
-        select(
-            DiaryEntry.day,
-            DiaryEntry.tolerability,
-            DiaryEntry.pgic,
-            DiaryEntry.dose_time,
-            DiaryEntry.other_text,
-        )
+        select(DiaryEntry)
         .where(
             DiaryEntry.user_id == user_id,
             DiaryEntry.day >= start,
@@ -513,17 +514,17 @@ def _check_ins(session: Session, *, user_id: int, start: date, end: date) -> _Ch
     ).all()
     tolerability = pgic = None
     others: Counter[str] = Counter()
-    for day, tolerated, impression, _time, other in rows:
-        if tolerated is not None:
-            tolerability = CheckIn(day, tolerated, "100 = perfectly tolerated")
-        if impression is not None:
-            pgic = CheckIn(day, impression, PGIC_LABELS.get(impression, ""))
-        if other:
-            others[other.strip()] += 1
+    for row in rows:
+        if row.tolerability is not None:
+            tolerability = CheckIn(row.day, row.tolerability, "100 = perfectly tolerated")
+        if row.pgic is not None:
+            pgic = CheckIn(row.day, row.pgic, PGIC_LABELS.get(row.pgic, ""))
+        if row.other_text and row.other_text.strip():
+            others[row.other_text.strip()] += 1
     return _CheckIns(
         tolerability=tolerability,
         pgic=pgic,
-        dose_times=tuple((day, time) for day, _t, _p, time, _o in rows if time),
+        dose_times=tuple((row.day, row.dose_time) for row in rows if row.dose_time),
         other_texts=tuple(
             f"“{text}” ({count} day{'s' if count > 1 else ''})"
             for text, count in others.most_common(4)
@@ -532,6 +533,6 @@ def _check_ins(session: Session, *, user_id: int, start: date, end: date) -> _Ch
 
 
 RESPONDER_SHORT = (
-    f"pain at least {RESPONDER_PAIN_IMPROVEMENT_PCT:.0f}% lower than at baseline, and fatigue "
-    "or sleep clearly improved"
+    f"pain at least {RESPONDER_PAIN_IMPROVEMENT_PCT:.0f}% lower and fatigue or sleep clearly "
+    "improved"
 )

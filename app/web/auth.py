@@ -12,7 +12,7 @@ from app.db import SessionDep
 from app.deps import SESSION_COOKIE, optional_web_user
 from app.models import User
 from app.security import rotate_csrf
-from app.services import accounts
+from app.services import accounts, login_throttle
 from app.web.templating import render
 
 router = APIRouter()
@@ -113,18 +113,31 @@ def login(
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    rules = login_throttle.rules_from(request.app.state.settings)
+    address = login_throttle.client_address(request.client)
+    context = {"values": {"email": email}, "next": next}
+    try:
+        login_throttle.check(session, email=email, address=address, rules=rules)
+    except login_throttle.TooManyAttempts as wait:
+        response = render(
+            request,
+            "auth/login.html",
+            {**context, "errors": {"password": str(wait)}},
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(wait.retry_after)
+        return response
     user = accounts.authenticate(session, email=email, password=password)
     if user is None:
+        login_throttle.record_failure(session, email=email, address=address, rules=rules)
+        message = "That email and password do not match an account."
         return render(
             request,
             "auth/login.html",
-            {
-                "values": {"email": email},
-                "errors": {"password": "That email and password do not match an account."},
-                "next": next,
-            },
+            {**context, "errors": {"password": message}},
             status_code=401,
         )
+    login_throttle.clear(session, email=email)
     return sign_in(request, session, user, _safe_next(next))
 
 

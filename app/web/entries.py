@@ -12,8 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.db import SessionDep
 from app.deps import WebUser
 from app.models import DiaryEntry, User
+from app.schemas import EARLIEST_DIARY_DAY
 from app.services import dose_steps, entries
 from app.web.entry_form import form_values, parse_entry_form
+from app.web.revisions import day_history
 from app.web.templating import is_htmx, render
 
 router = APIRouter()
@@ -44,6 +46,7 @@ def _form_context(
         "previous_day": day - timedelta(days=1),
         "next_day": day + timedelta(days=1) if day < today else None,
         "is_future": day > today,
+        "history": day_history(session, user, day),
     }
 
 
@@ -123,13 +126,17 @@ def delete_day(day: str, session: SessionDep, user: WebUser) -> Response:
 
 
 def _month(raw: str | None, today: date) -> date:
+    """The month asked for, or this month when it is malformed or outside the diary's years."""
+    current = today.replace(day=1)
     if raw:
         try:
             year, month = (int(part) for part in raw.split("-", 1))
-            return date(year, month, 1)
+            first = date(year, month, 1)
         except ValueError:
-            pass
-    return today.replace(day=1)
+            return current
+        if EARLIEST_DIARY_DAY <= first <= current:
+            return first
+    return current
 
 
 @router.get("/history", response_class=HTMLResponse)

@@ -126,3 +126,9 @@ def test_invalid_patch_is_422_and_changes_nothing(
     assert response.status_code == 422
     assert ["body", field] in [error["loc"] for error in response.json()["detail"]]
     assert api.get("/api/v1/dose-steps").json() == [step]
+
+
+@pytest.mark.parametrize("step_id", ["0", "-1", str(2**63), "99999999999999999999999"])
+def test_an_impossible_step_id_is_simply_not_found(api: TestClient, step_id: str) -> None:
+    assert api.patch(f"/api/v1/dose-steps/{step_id}", json={"dose_mg": 1}).status_code == 404
+    assert api.delete(f"/api/v1/dose-steps/{step_id}").status_code == 404

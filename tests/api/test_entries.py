@@ -160,6 +160,21 @@ def test_invalid_entry_is_422_naming_the_field_and_writes_nothing(
     assert session.exec(select(DiaryEntry)).all() == []
 
 
+@pytest.mark.parametrize(
+    "edited_at", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "1999-12-31T23:00:00Z"]
+)
+def test_an_impossible_device_edit_time_is_422(
+    api: TestClient, session: Session, edited_at: str
+) -> None:
+    entry = {"pain": 1, "client_id": "phone", "client_edited_at": edited_at}
+
+    response = api.put(f"/api/v1/entries/{DAY}", json=entry)
+
+    assert response.status_code == 422
+    assert ["body", "client_edited_at"] in [error["loc"] for error in response.json()["detail"]]
+    assert session.exec(select(DiaryEntry)).all() == []
+
+
 @pytest.mark.parametrize(("entry", "loc"), INVALID[:3] + INVALID[15:17])
 def test_invalid_entry_leaves_the_saved_day_as_it_was(
     api: TestClient, session: Session, entry: dict[str, Any], loc: list[str]

@@ -64,6 +64,18 @@ def test_every_zero_step_before_the_first_dose_is_baseline(session: Session, use
     assert [row.is_baseline for row in rows] == [True, True, False]
 
 
+def test_the_sentence_names_a_pooled_baseline_once(session: Session, user: User) -> None:
+    make_step(session, user=user, start=date(2026, 1, 1), dose_mg=0)
+    make_step(session, user=user, start=date(2026, 1, 8), dose_mg=0)
+    make_step(session, user=user, start=date(2026, 1, 15), dose_mg=0.5)
+    make_step(session, user=user, start=date(2026, 2, 1), dose_mg=0)
+    assert user.id is not None
+
+    sentence = dose_steps.timeline_sentence(dose_steps.list_steps(session, user_id=user.id))
+
+    assert sentence == "Baseline from 1 Jan · 0.5 mg from 15 Jan · Pause (no LDN) from 1 Feb"
+
+
 def test_timeline_sentence_reads_like_the_schedule(session: Session, user: User) -> None:
     make_step(session, user=user, start=date(2026, 1, 5), dose_mg=0)
     make_step(session, user=user, start=date(2026, 1, 19), dose_mg=1.5, dosing_time="bedtime")

@@ -207,6 +207,33 @@ def test_a_newer_edit_from_another_device_wins(session: Session, user: User, tod
     assert revision.data["client_id"] == "phone"
 
 
+def test_an_offline_edit_older_than_the_last_online_save_does_not_win(
+    session: Session, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 10:00: the patient saves the day on the laptop (a web save carries no device time).
+    day = date(2026, 3, 10)
+    freeze_diary_clock(monkeypatch, datetime(2026, 3, 10, 10, 0, tzinfo=UTC))
+    entries.save_entry(session, user=user, day=day, answers=answers(pain=60), source="web")
+    # 11:00: the phone syncs an edit it made offline at 09:00.
+    freeze_diary_clock(monkeypatch, datetime(2026, 3, 10, 11, 0, tzinfo=UTC))
+    phone = device_edit("phone", datetime(2026, 3, 10, 9, 0, tzinfo=UTC), pain=20)
+
+    outcome = entries.save_entry(session, user=user, day=day, answers=phone, source="sync")
+
+    assert outcome.status == "kept_newer"
+    entry = stored(session, user, day)
+    assert entry is not None
+    assert (entry.pain, entry.source) == (60, "web")
+    [revision] = revisions(session, user, day)
+    assert (revision.reason, revision.data["pain"]) == ("superseded", 20)
+
+    # An edit the phone made after the laptop's save does win.
+    later = device_edit("phone", datetime(2026, 3, 10, 10, 30, tzinfo=UTC), pain=25)
+    assert entries.save_entry(session, user=user, day=day, answers=later, source="sync").status == (
+        "replaced"
+    )
+
+
 # --- retrospective days, on the patient's clock -------------------------------------------
 
 

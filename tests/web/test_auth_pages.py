@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urljoin, urlsplit
+
 import httpx2
 import pytest
 from fastapi import FastAPI
@@ -191,6 +193,20 @@ def test_login_never_sends_the_patient_to_another_site(
     # Already signed in, /login?next=… redirects at once: the same rule applies.
     again = client.get("/login", params={"next": target}, follow_redirects=False)
     assert again.headers["location"] == "/today"
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/evil.example", "/%2F/evil.example"])
+def test_a_disguised_target_stays_on_this_site(client: TestClient, user: User, target: str) -> None:
+    browser = Browser(client)
+    browser.get("/login")
+
+    response = browser.post("/login", {"email": user.email, "password": PASSWORD, "next": target})
+
+    assert response.status_code == 303
+    location = response.headers["location"]
+    # Browsers drop tabs and newlines from URLs, so "/\t/x" must not arrive as "//x".
+    cleaned = location.replace("\t", "").replace("\n", "").replace("\r", "")
+    assert urlsplit(urljoin("http://testserver/login", cleaned)).netloc == "testserver"
 
 
 def test_a_signed_in_patient_skips_the_account_pages(browser: Browser) -> None:

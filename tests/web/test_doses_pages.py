@@ -136,3 +136,9 @@ def test_deleting_a_step(browser: Browser, session: Session, user: User) -> None
     assert (response.status_code, response.headers["location"]) == (303, "/doses?message=deleted")
     assert steps(session) == []
     assert browser.get(f"/doses/{step_id}/edit").status_code == 404
+
+
+@pytest.mark.parametrize("step_id", ["0", str(2**63), "99999999999999999999999"])
+def test_an_impossible_step_id_is_not_found(browser: Browser, step_id: str) -> None:
+    assert browser.get(f"/doses/{step_id}/edit").status_code == 404
+    assert browser.post(f"/doses/{step_id}/delete").status_code == 404

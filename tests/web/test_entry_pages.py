@@ -185,9 +185,25 @@ def test_a_bad_value_shows_beside_its_field_and_keeps_the_rest(
     # What the patient entered is still there.
     assert one(soup, "input[name=fatigue]").get("value") == "40"
     assert not one(soup, "input[name=fatigue_unanswered]").has_attr("checked")
-    if field != "notes":
-        assert one(soup, "textarea[name=notes]").get_text() == "Bad flare after the drive"
+    kept_notes = change.get("notes", "Bad flare after the drive")
+    assert one(soup, "textarea[name=notes]").get_text() == kept_notes
+    if field in ("pain", "tolerability", "dose_mg", "dose_time", "other_text"):
+        assert one(soup, f"input[name={field}]").get("value") == change[field]
     assert stored(session) == []
+
+
+def test_what_the_patient_writes_is_shown_as_text_never_as_markup(
+    browser: Browser, session: Session
+) -> None:
+    note = '<script src="/static/evil.js"></script><b onclick="x()">bold</b>'
+    form = answer(blank_form(browser), pain=10) | {"notes": note, "other_text": '"><img src=x>'}
+    browser.post(URL, form)
+
+    soup = parse(browser.get(URL))
+
+    assert one(soup, "textarea[name=notes]").get_text() == note
+    assert one(soup, "input[name=other_text]").get("value") == '"><img src=x>'
+    assert soup.select("main script, main b, main img") == []
 
 
 def test_an_htmx_post_with_a_bad_value_answers_422_with_the_fragment(

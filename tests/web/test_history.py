@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlmodel import Session
 
 from app.models import User
@@ -60,8 +61,11 @@ def test_months_link_to_each_other(browser: Browser) -> None:
     assert {"/history?month=2026-02", "/history?month=2026-04"} <= hrefs
 
 
-def test_a_nonsense_month_shows_the_current_one(browser: Browser, user: User) -> None:
-    response = browser.get("/history?month=banana")
+@pytest.mark.parametrize("month", ["banana", "2026-13", "0001-01", "1999-12", "9999-12"])
+def test_a_month_outside_the_diary_shows_the_current_one(
+    browser: Browser, user: User, month: str
+) -> None:
+    response = browser.get(f"/history?month={month}")
 
     assert response.status_code == 200
     heading = one(parse(response), "h2").get_text(strip=True)

@@ -1,0 +1,628 @@
+"""The patient's own copy of the diary (SPEC §10): the JSON backup, its import, and CSV.
+
+The backup holds every stored field of the dose steps, the days and their earlier versions,
+so a backup imported into an empty account gives back the same diary. Importing validates
+the whole file first with the API's own rules, plans what will change (the preview), and
+then writes all of it in one transaction or nothing. docs/backup-format.md describes the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+from sqlmodel import Session, col, select
+
+from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
+from app.models import DiaryEntry, DoseStep, EntryRevision, User, utcnow
+from app.schemas import DatedEntryAnswers, DoseStepCreate, EntryAnswers
+from app.services import entries
+from app.services.dose_steps import format_day, format_mg, list_steps, step_in_force
+from app.services.revisions import as_utc
+
+FORMAT = "ldn-diary-backup"
+VERSION = 1
+LISTS = ("dose_steps", "entries", "revisions")
+TOP_LEVEL_KEYS = frozenset({"format", "version", "exported_at", "account", *LISTS})
+# A file larger than this is refused before it is read: five years of daily entries, each
+# edited a few times, come to about 4 MB.
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+# More errors than this are summed up in one line: nobody reads a thousand of them.
+MAX_REPORTED_ERRORS = 100
+
+SourceName = Literal["web", "api", "sync", "import"]
+Day = date
+Row = TypeVar("Row", bound=BaseModel)
+# The answers of a day, without the device fields (an import is not a device's edit).
+_ANSWER_FIELDS = frozenset(EntryAnswers.model_fields) - {"client_id", "client_edited_at"}
+
+
+# ---------------------------------------------------------------------------------------------
+# The rows of the file: the API's rules plus the stored fields a backup also carries.
+
+
+class BackupDoseStep(DoseStepCreate):
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class BackupEntry(DatedEntryAnswers):
+    source: SourceName = "import"
+    retrospective: StrictBool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class RevisionData(EntryAnswers):
+    """An earlier version of a day, in the shape `entries.entry_snapshot` keeps."""
+
+    date: Day | None = None
+    source: SourceName | None = None
+
+    @model_validator(mode="after")
+    def _something_answered(self) -> RevisionData:
+        # Kept versions are taken as they were; a restore checks them again.
+        return self
+
+
+class BackupRevision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    date: Day
+    data: dict[str, Any]
+    source: SourceName
+    saved_at: datetime
+    replaced_at: datetime
+    reason: str = Field(min_length=1, max_length=16)
+
+
+# ---------------------------------------------------------------------------------------------
+# Export
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    return as_utc(moment).isoformat() if moment is not None else None
+
+
+def _entry_row(entry: DiaryEntry) -> dict[str, Any]:
+    values = entries.answers_dict(entry)
+    row: dict[str, Any] = {"date": entry.day.isoformat()}
+    row.update({key: values[key] for key in RATED_KEYS})
+    row["side_effects"] = {key: values[key] for key in SIDE_EFFECT_KEYS}
+    for key in ("other_text", "dose_taken", "dose_time", "dose_mg", "notes"):
+        row[key] = values[key]
+    row["tolerability"] = values["tolerability"]
+    row["pgic"] = values["pgic"]
+    row["source"] = entry.source
+    row["retrospective"] = entry.retrospective
+    row["created_at"] = _stamp(entry.created_at)
+    row["updated_at"] = _stamp(entry.updated_at)
+    row["client_id"] = entry.client_id
+    row["client_edited_at"] = _stamp(entry.client_edited_at)
+    return row
+
+
+def _step_row(step: DoseStep) -> dict[str, Any]:
+    return {
+        "start_date": step.start_date.isoformat(),
+        "dose_mg": step.dose_mg,
+        "dosing_time": step.dosing_time,
+        "note": step.note,
+        "created_at": _stamp(step.created_at),
+        "updated_at": _stamp(step.updated_at),
+    }
+
+
+def _revision_row(revision: EntryRevision) -> dict[str, Any]:
+    return {
+        "date": revision.day.isoformat(),
+        "data": revision.data,
+        "source": revision.source,
+        "saved_at": _stamp(revision.saved_at),
+        "replaced_at": _stamp(revision.replaced_at),
+        "reason": revision.reason,
+    }
+
+
+def all_revisions(session: Session, *, user_id: int) -> list[EntryRevision]:
+    """Every kept version of every day, by day and then in the order they were replaced."""
+    statement = (
+        select(EntryRevision)
+        .where(EntryRevision.user_id == user_id)
+        .order_by(col(EntryRevision.day), col(EntryRevision.replaced_at), col(EntryRevision.id))
+    )
+    return list(session.exec(statement))
+
+
+def export_backup(session: Session, *, user: User) -> dict[str, Any]:
+    """The whole diary as a backup document (docs/backup-format.md)."""
+    assert user.id is not None
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": _stamp(utcnow()),
+        "account": {"email": user.email, "timezone": user.timezone},
+        "dose_steps": [_step_row(step) for step in list_steps(session, user_id=user.id)],
+        "entries": [_entry_row(entry) for entry in entries.list_entries(session, user_id=user.id)],
+        "revisions": [
+            _revision_row(revision) for revision in all_revisions(session, user_id=user.id)
+        ],
+    }
+
+
+def backup_filename(user: User, suffix: str) -> str:
+    """'ldn-diary-2026-03-05.json': named after the patient's today, never their email."""
+    return f"ldn-diary-{entries.patient_today(user).isoformat()}.{suffix}"
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV for spreadsheets
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "date",
+    *RATED_KEYS,
+    *SIDE_EFFECT_KEYS,
+    "other_text",
+    "dose_taken",
+    "dose_time",
+    "dose_mg",
+    "dose_in_force_mg",
+    "notes",
+    "tolerability",
+    "pgic",
+    "source",
+    "retrospective",
+)
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> str:
+    """A value as a CSV cell; text that a spreadsheet would run as a formula gets a quote."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    text = str(value)
+    if isinstance(value, str) and text.startswith(_FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def export_csv(session: Session, *, user: User) -> str:
+    """One row per diary day with a header of the SPEC §2 keys (docs/backup-format.md)."""
+    assert user.id is not None
+    steps = list_steps(session, user_id=user.id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries.list_entries(session, user_id=user.id):
+        values: dict[str, Any] = entries.answers_dict(entry)
+        step = step_in_force(steps, entry.day)
+        values.update(
+            date=entry.day.isoformat(),
+            dose_in_force_mg=step.dose_mg if step else None,
+            source=entry.source,
+            retrospective=entry.retrospective,
+        )
+        writer.writerow([spreadsheet_cell(values[column]) for column in CSV_COLUMNS])
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Import: validate everything, plan, then write all of it or nothing.
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One refused value: where in the file (`entries[3].pain`) and why."""
+
+    loc: tuple[str | int, ...]
+    message: str
+
+    @property
+    def field(self) -> str:
+        text = ""
+        for part in self.loc:
+            if isinstance(part, int):
+                text += f"[{part}]"
+            else:
+                text += f".{part}" if text else part
+        return text or "file"
+
+
+class ImportRefused(ValueError):
+    """The file cannot be imported; `errors` names every refused row and field."""
+
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        super().__init__(f"{len(errors)} problem(s) in the backup file")
+        self.errors = list(errors)
+
+
+@dataclass
+class ImportPlan:
+    """What an import will do to the account: the preview, and the work to apply."""
+
+    new_steps: list[BackupDoseStep] = field(default_factory=list)
+    same_steps: int = 0
+    new_days: list[BackupEntry] = field(default_factory=list)
+    replaced_days: list[BackupEntry] = field(default_factory=list)
+    same_days: int = 0
+    new_revisions: list[BackupRevision] = field(default_factory=list)
+    known_revisions: int = 0
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.new_steps or self.new_days or self.replaced_days or self.new_revisions)
+
+    def summary(self) -> dict[str, Any]:
+        """The counts the preview and the API report."""
+        return {
+            "days_added": len(self.new_days),
+            "days_replaced": len(self.replaced_days),
+            "days_unchanged": self.same_days,
+            "dose_steps_added": len(self.new_steps),
+            "dose_steps_unchanged": self.same_steps,
+            "revisions_added": len(self.new_revisions),
+            "revisions_already_there": self.known_revisions,
+            "replaced_dates": [row.date for row in self.replaced_days],
+        }
+
+
+_FRIENDLY = {
+    "less_than_equal": "must be {le} or less",
+    "greater_than_equal": "must be {ge} or more",
+    "string_too_long": "must be at most {max_length} characters",
+    "string_too_short": "must not be empty",
+    "too_long": "must have at most {max_length} items",
+    "extra_forbidden": "is not part of the backup format",
+    "missing": "is required",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text",
+    "date_type": "must be a date like 2026-01-31",
+    "date_parsing": "must be a date like 2026-01-31",
+    "date_from_datetime_parsing": "must be a date like 2026-01-31",
+    "date_from_datetime_inexact": "must be a date like 2026-01-31",
+    "datetime_type": "must be a date and time like 2026-01-31T08:00:00+00:00",
+    "datetime_parsing": "must be a date and time like 2026-01-31T08:00:00+00:00",
+    "datetime_from_date_parsing": "must be a date and time like 2026-01-31T08:00:00+00:00",
+    "string_pattern_mismatch": "must be a time like 21:30",
+    "literal_error": "must be one of {expected}",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "list_type": "must be a list",
+}
+
+
+def _message(error: Any) -> str:
+    template = _FRIENDLY.get(error["type"])
+    if template is not None:
+        try:
+            context = {
+                key: f"{value:g}" if isinstance(value, float) else value
+                for key, value in error.get("ctx", {}).items()
+            }
+            return template.format(**context)
+        except (KeyError, IndexError):
+            pass
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _validate_row(
+    model: type[Row], value: Any, prefix: tuple[str | int, ...], errors: list[RowError]
+) -> Row | None:
+    try:
+        return model.model_validate(value)
+    except ValidationError as invalid:
+        for error in invalid.errors():
+            errors.append(RowError((*prefix, *error["loc"]), _message(error)))
+        return None
+
+
+def _check_envelope(document: Any) -> list[RowError]:
+    if not isinstance(document, dict):
+        return [RowError((), "The file must hold one JSON object: an LDN Diary backup")]
+    errors: list[RowError] = []
+    if document.get("format") != FORMAT:
+        errors.append(RowError(("format",), f'must be "{FORMAT}": this is not an LDN Diary backup'))
+    version = document.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
+        errors.append(
+            RowError(("version",), f"is {version}, newer than this app reads (version {VERSION})")
+        )
+    elif version != VERSION:
+        errors.append(RowError(("version",), f"must be {VERSION}"))
+    if errors:
+        return errors  # the rows of some other file mean nothing here
+    for key in sorted(set(document) - TOP_LEVEL_KEYS, key=str):
+        errors.append(RowError((str(key),), "is not part of the backup format"))
+    for key in LISTS:
+        if not isinstance(document.get(key, []), list):
+            errors.append(RowError((key,), "must be a list"))
+    return errors
+
+
+def _revision_key(
+    *, day: date, source: str, reason: str, saved_at: datetime, replaced_at: datetime, data: Any
+) -> tuple[Any, ...]:
+    """What makes two kept versions the same one (importing a backup twice adds nothing)."""
+    return (
+        day,
+        source,
+        reason,
+        as_utc(saved_at),
+        as_utc(replaced_at),
+        json.dumps(data, sort_keys=True, default=str),
+    )
+
+
+def _flat_answers(row: EntryAnswers) -> dict[str, Any]:
+    flat = {key: getattr(row, key) for key in entries.ANSWER_KEYS if key not in SIDE_EFFECT_KEYS}
+    flat.update({key: getattr(row.side_effects, key) for key in SIDE_EFFECT_KEYS})
+    return flat
+
+
+def _same_step(step: DoseStep, row: BackupDoseStep) -> bool:
+    return (step.dose_mg, step.dosing_time, step.note) == (row.dose_mg, row.dosing_time, row.note)
+
+
+def _describe_step(step: DoseStep) -> str:
+    when = f" ({step.dosing_time})" if step.dosing_time else ""
+    return f"{format_mg(step.dose_mg)}{when}"
+
+
+def plan_import(session: Session, *, user: User, document: Any) -> ImportPlan:
+    """Check the whole file and work out what importing it changes; writes nothing.
+
+    Raises ImportRefused with every problem found. Rules for an account that already has
+    data: a day in both is replaced by the file's version (the account's version is kept in
+    the day's history) unless the answers are the same; a dose step starting on the same
+    date must be identical, or the import is refused; kept versions already in the account
+    are not added twice.
+    """
+    assert user.id is not None
+    errors = _check_envelope(document)
+    if errors:
+        raise ImportRefused(errors)
+    today = entries.patient_today(user)
+
+    steps: list[BackupDoseStep] = []
+    first_step_row: dict[date, int] = {}
+    for index, raw in enumerate(document.get("dose_steps", [])):
+        row = _validate_row(BackupDoseStep, raw, ("dose_steps", index), errors)
+        if row is None:
+            continue
+        if row.start_date in first_step_row:
+            other = first_step_row[row.start_date]
+            errors.append(
+                RowError(
+                    ("dose_steps", index, "start_date"),
+                    f"another step in the file (dose_steps[{other}]) starts on the same day",
+                )
+            )
+            continue
+        first_step_row[row.start_date] = index
+        steps.append(row)
+
+    days: list[BackupEntry] = []
+    first_day_row: dict[date, int] = {}
+    for index, raw in enumerate(document.get("entries", [])):
+        entry_row = _validate_row(BackupEntry, raw, ("entries", index), errors)
+        if entry_row is None:
+            continue
+        try:
+            entries.check_diary_day(entry_row.date, today=today)
+        except entries.DiaryDayRefused as refusal:
+            errors.append(RowError(("entries", index, "date"), str(refusal)))
+            continue
+        if entry_row.date in first_day_row:
+            other = first_day_row[entry_row.date]
+            errors.append(
+                RowError(
+                    ("entries", index, "date"),
+                    f"the same day is in the file twice (also entries[{other}])",
+                )
+            )
+            continue
+        first_day_row[entry_row.date] = index
+        days.append(entry_row)
+
+    revisions: list[BackupRevision] = []
+    for index, raw in enumerate(document.get("revisions", [])):
+        revision = _validate_row(BackupRevision, raw, ("revisions", index), errors)
+        if revision is None:
+            continue
+        data = _validate_row(RevisionData, revision.data, ("revisions", index, "data"), errors)
+        if data is None:
+            continue
+        if data.date is not None and data.date != revision.date:
+            errors.append(
+                RowError(("revisions", index, "data", "date"), "must be the revision's date")
+            )
+            continue
+        try:
+            entries.check_diary_day(revision.date, today=today)
+        except entries.DiaryDayRefused as refusal:
+            errors.append(RowError(("revisions", index, "date"), str(refusal)))
+            continue
+        revisions.append(revision)
+
+    plan = ImportPlan()
+    existing_steps = {step.start_date: step for step in list_steps(session, user_id=user.id)}
+    for row in steps:
+        current = existing_steps.get(row.start_date)
+        if current is None:
+            plan.new_steps.append(row)
+        elif _same_step(current, row):
+            plan.same_steps += 1
+        else:
+            errors.append(
+                RowError(
+                    ("dose_steps", first_step_row[row.start_date], "start_date"),
+                    f"your diary already has a different dose step starting on "
+                    f"{format_day(row.start_date)} ({_describe_step(current)}): change or "
+                    "delete one of them first",
+                )
+            )
+
+    existing_days = {entry.day: entry for entry in entries.list_entries(session, user_id=user.id)}
+    for entry_row in days:
+        current_entry = existing_days.get(entry_row.date)
+        if current_entry is None:
+            plan.new_days.append(entry_row)
+        elif entries.answers_dict(current_entry) == _flat_answers(entry_row):
+            plan.same_days += 1
+        else:
+            plan.replaced_days.append(entry_row)
+
+    known = Counter(
+        _revision_key(
+            day=revision.day,
+            source=revision.source,
+            reason=revision.reason,
+            saved_at=revision.saved_at,
+            replaced_at=revision.replaced_at,
+            data=revision.data,
+        )
+        for revision in all_revisions(session, user_id=user.id)
+    )
+    for revision in revisions:
+        key = _revision_key(
+            day=revision.date,
+            source=revision.source,
+            reason=revision.reason,
+            saved_at=revision.saved_at,
+            replaced_at=revision.replaced_at,
+            data=revision.data,
+        )
+        if known[key] > 0:
+            known[key] -= 1
+            plan.known_revisions += 1
+        else:
+            plan.new_revisions.append(revision)
+
+    if errors:
+        raise ImportRefused(errors)
+    return plan
+
+
+def apply_import(session: Session, *, user: User, plan: ImportPlan) -> None:
+    """Write a checked plan in one transaction: all of it, or (on any failure) nothing."""
+    assert user.id is not None
+    now = utcnow()
+    try:
+        for step in plan.new_steps:
+            session.add(
+                DoseStep(
+                    user_id=user.id,
+                    start_date=step.start_date,
+                    dose_mg=step.dose_mg,
+                    dosing_time=step.dosing_time,
+                    note=step.note,
+                    created_at=as_utc(step.created_at) if step.created_at else now,
+                    updated_at=as_utc(step.updated_at) if step.updated_at else now,
+                )
+            )
+        for row in plan.new_days:
+            session.add(
+                DiaryEntry(
+                    user_id=user.id,
+                    day=row.date,
+                    source=row.source,
+                    retrospective=row.retrospective,
+                    created_at=as_utc(row.created_at) if row.created_at else now,
+                    updated_at=as_utc(row.updated_at) if row.updated_at else now,
+                    client_id=row.client_id,
+                    client_edited_at=as_utc(row.client_edited_at) if row.client_edited_at else None,
+                    **_flat_answers(row),
+                )
+            )
+        for row in plan.replaced_days:
+            # The account's version goes to the day's history; the file's becomes current.
+            answers = EntryAnswers.model_validate(row.model_dump(include=set(_ANSWER_FIELDS)))
+            entries.save_entry(
+                session,
+                user=user,
+                day=row.date,
+                answers=answers,
+                source="import",
+                reason="imported",
+                commit=False,
+            )
+        for revision in plan.new_revisions:
+            session.add(
+                EntryRevision(
+                    user_id=user.id,
+                    day=revision.date,
+                    data=revision.data,
+                    source=revision.source,
+                    saved_at=as_utc(revision.saved_at),
+                    replaced_at=as_utc(revision.replaced_at),
+                    reason=revision.reason,
+                )
+            )
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+
+
+def read_document(raw: bytes) -> Any:
+    """The JSON in an uploaded file; raises ImportRefused when it is not JSON at all."""
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise ImportRefused([RowError((), too_large_message())])
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise ImportRefused(
+            [RowError((), "This file is not a JSON backup from LDN Diary (it is not JSON).")]
+        ) from None
+
+
+def too_large_message() -> str:
+    size = MAX_IMPORT_BYTES // (1024 * 1024)
+    return (
+        f"The file is larger than {size} MB, more than any diary backup holds. "
+        "Check that it is the right file."
+    )
+
+
+def error_details(errors: Iterable[RowError]) -> list[dict[str, Any]]:
+    """Errors in FastAPI's 422 shape, each naming its row and field (`entries[3].pain`)."""
+    listed = list(errors)
+    details: list[dict[str, Any]] = [
+        {
+            "loc": ["body", *error.loc],
+            "field": error.field,
+            "msg": error.message,
+            "type": "value_error",
+        }
+        for error in listed[:MAX_REPORTED_ERRORS]
+    ]
+    if len(listed) > MAX_REPORTED_ERRORS:
+        details.append(
+            {
+                "loc": ["body"],
+                "field": "file",
+                "msg": f"and {len(listed) - MAX_REPORTED_ERRORS} more problems",
+                "type": "value_error",
+            }
+        )
+    return details

@@ -1,0 +1,74 @@
+"""Sign-in is throttled per account and per address (429 with Retry-After), on web and API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models import LoginFailure, User, utcnow
+from tests.conftest import Browser
+from tests.factories import PASSWORD, make_user
+
+
+def _token(client: TestClient, email: str, password: str) -> int:
+    return client.post(
+        "/api/v1/auth/token", json={"email": email, "password": password}
+    ).status_code
+
+
+def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(
+    client: TestClient, user: User
+):
+    for _ in range(5):
+        assert _token(client, user.email, "wrong password!") == 401
+    response = client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 15 * 60
+
+
+def test_the_web_sign_in_page_says_to_wait(client: TestClient, user: User):
+    browser = Browser(client)
+    browser.get("/login")
+    for _ in range(5):
+        assert (
+            browser.post("/login", {"email": user.email, "password": "nope nope nope"}).status_code
+            == 401
+        )
+    response = browser.post("/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Retry-After" in response.headers
+    assert "Too many attempts" in response.text
+    assert f'value="{user.email}"' in response.text
+
+
+def test_a_success_clears_the_account_and_other_accounts_are_not_locked(
+    client: TestClient, session: Session, user: User
+):
+    other = make_user(session, email="other@example.org")
+    for _ in range(4):
+        _token(client, user.email, "wrong password!")
+    assert _token(client, user.email, PASSWORD) == 200
+    for _ in range(4):
+        _token(client, user.email, "wrong password!")
+    assert _token(client, user.email, PASSWORD) == 200  # the count started again
+    assert _token(client, other.email, PASSWORD) == 200
+
+
+def test_one_address_guessing_many_accounts_is_stopped(client: TestClient, session: Session):
+    for index in range(20):
+        assert _token(client, f"nobody{index}@example.org", "guess guess guess") == 401
+    assert _token(client, "nobody-else@example.org", "guess guess guess") == 429
+
+
+def test_failures_older_than_the_window_no_longer_count(
+    client: TestClient, session: Session, user: User
+):
+    for _ in range(5):
+        _token(client, user.email, "wrong password!")
+    for failure in session.exec(select(LoginFailure)):
+        failure.failed_at = utcnow() - timedelta(minutes=16)
+        session.add(failure)
+    session.commit()
+    assert _token(client, user.email, PASSWORD) == 200

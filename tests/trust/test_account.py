@@ -1,0 +1,280 @@
+"""The account: change the password, sign out everywhere, delete everything it owned."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import String, select
+from sqlmodel import Session, SQLModel, func
+from sqlmodel import select as select_model
+
+from app.models import ApiToken, BrowserSession, User
+from tests.conftest import Browser
+from tests.factories import PASSWORD, make_user
+from tests.pages import error_beside, form_data, one, parse
+from tests.trust.conftest import bearer
+
+NEW_PASSWORD = "purple elephants dance quietly"
+
+
+def signed_in(browser: Browser) -> bool:
+    return browser.client.get("/today", follow_redirects=False).status_code == 200
+
+
+def sessions_of(session: Session, user: User) -> int:
+    session.expire_all()
+    statement = select_model(func.count()).where(BrowserSession.user_id == user.id)
+    return session.exec(statement).one()
+
+
+def live_tokens_of(session: Session, user: User) -> int:
+    session.expire_all()
+    statement = select_model(func.count()).where(
+        ApiToken.user_id == user.id,
+        ApiToken.revoked_at == None,  # noqa: E711 (SQL IS NULL)
+    )
+    return session.exec(statement).one()
+
+
+@pytest.fixture
+def elsewhere(user: User, new_client: Callable[[], TestClient]) -> Browser:
+    """The same patient signed in on a second browser."""
+    other = Browser(new_client())
+    other.sign_in(user.email)
+    return other
+
+
+def account_form(browser: Browser, action: str) -> dict[str, str]:
+    page = parse(browser.get("/settings/account"))
+    return form_data(one(page, f"form[action='{action}']"))
+
+
+def test_changing_the_password_ends_every_other_session_and_token(
+    browser: Browser, elsewhere: Browser, api: TestClient, session: Session, user: User
+) -> None:
+    form = account_form(browser, "/settings/account/password")
+    form |= {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+
+    response = browser.post("/settings/account/password", form)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/settings/account?changed=1"
+    assert "ldn_session=" in response.headers["set-cookie"]  # a fresh session for this browser
+    assert signed_in(browser)
+    assert "password is changed" in browser.get("/settings/account?changed=1").text
+    assert not signed_in(elsewhere)
+    assert api.get("/api/v1/entries").status_code == 401
+    assert sessions_of(session, user) == 1
+    assert live_tokens_of(session, user) == 0
+    old = browser.client.post(
+        "/api/v1/auth/token", json={"email": user.email, "password": PASSWORD}
+    )
+    assert old.status_code == 401
+    new = browser.client.post(
+        "/api/v1/auth/token", json={"email": user.email, "password": NEW_PASSWORD}
+    )
+    assert new.status_code == 200
+
+
+def test_a_wrong_current_password_or_a_weak_new_one_changes_nothing(
+    browser: Browser, elsewhere: Browser, session: Session, user: User
+) -> None:
+    wrong = browser.post(
+        "/settings/account/password",
+        {"current_password": "not it at all", "new_password": NEW_PASSWORD},
+    )
+    weak = browser.post(
+        "/settings/account/password", {"current_password": PASSWORD, "new_password": "short"}
+    )
+
+    assert wrong.status_code == 422
+    assert "not your current password" in error_beside(parse(wrong), "current_password")
+    assert weak.status_code == 422
+    assert "at least 10 characters" in error_beside(parse(weak), "new_password")
+    assert signed_in(elsewhere)
+    assert sessions_of(session, user) == 2
+
+
+def test_the_api_changes_the_password_and_hands_back_a_fresh_token(
+    api: TestClient, browser: Browser, session: Session, user: User
+) -> None:
+    old_header = api.headers["Authorization"]
+
+    wrong = api.post(
+        "/api/v1/account/password",
+        json={"current_password": "nope nope nope", "new_password": NEW_PASSWORD},
+    )
+    response = api.post(
+        "/api/v1/account/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    )
+
+    assert wrong.status_code == 403
+    assert response.status_code == 200
+    assert api.get("/api/v1/entries").status_code == 401  # the old token is revoked too
+    api.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+    assert api.headers["Authorization"] != old_header
+    assert api.get("/api/v1/entries").status_code == 200
+    assert not signed_in(browser)
+    assert live_tokens_of(session, user) == 1
+
+
+def test_a_weak_new_password_is_a_422_on_the_api(api: TestClient) -> None:
+    response = api.post(
+        "/api/v1/account/password", json={"current_password": PASSWORD, "new_password": "abc"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "new_password"]
+
+
+def test_log_out_everywhere_ends_every_session_and_token(
+    browser: Browser, elsewhere: Browser, api: TestClient, session: Session, user: User
+) -> None:
+    form = account_form(browser, "/settings/account/logout-everywhere")
+
+    response = browser.post("/settings/account/logout-everywhere", form)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?signed_out=1"
+    assert response.headers["clear-site-data"] == '"cache"'
+    assert not signed_in(browser)
+    assert not signed_in(elsewhere)
+    assert api.get("/api/v1/entries").status_code == 401
+    assert (sessions_of(session, user), live_tokens_of(session, user)) == (0, 0)
+
+
+def test_log_out_everywhere_on_the_api(
+    api: TestClient, browser: Browser, session: Session, user: User
+) -> None:
+    response = api.post("/api/v1/account/logout-everywhere")
+
+    assert response.status_code == 204
+    assert api.get("/api/v1/entries").status_code == 401
+    assert not signed_in(browser)
+    assert (sessions_of(session, user), live_tokens_of(session, user)) == (0, 0)
+
+
+# --- Deleting the account ---------------------------------------------------------------------
+
+
+def fill_every_table(client: TestClient, email: str) -> None:
+    """Give the account rows in every table, the way the app itself makes them."""
+    browser = Browser(client)
+    browser.sign_in(email)  # a browser session
+    api = bearer(TestClient(client.app, base_url="http://testserver"), email)  # an API token
+    api.post("/api/v1/dose-steps", json={"start_date": "2026-03-01", "dose_mg": 1.5})
+    api.put("/api/v1/entries/2026-03-02", json={"pain": 40, "notes": f"note of {email}"})
+    api.put("/api/v1/entries/2026-03-02", json={"pain": 45})  # a revision
+    link = api.post("/api/v1/share-links", json={"expires_in_days": 7})
+    assert link.status_code == 201, link.text
+    opened = client.get(link.json()["url"].removeprefix("http://testserver"))  # an opening
+    assert opened.status_code == 200
+    failed = client.post("/api/v1/auth/token", json={"email": email, "password": "wrong guess"})
+    assert failed.status_code == 401  # a failed sign-in, kept for throttling
+
+
+def owned_rows(session: Session, *, user_id: int, email: str) -> dict[str, set[tuple[Any, ...]]]:
+    """Per table, the primary keys of the rows that belong to the account.
+
+    A row belongs to it when it is the user, carries its user_id or email, or points (by a
+    foreign key) at a row that belongs to it.
+    """
+    session.expire_all()
+    owned: dict[str, set[tuple[Any, ...]]] = {}
+    for table in SQLModel.metadata.sorted_tables:  # parents before children
+        keys: set[tuple[Any, ...]] = set()
+        for row in session.execute(select(table)).mappings():
+            if table.name == User.__tablename__:
+                mine = row["id"] == user_id
+            elif "user_id" in table.c:
+                mine = row["user_id"] == user_id
+            elif "email" in table.c:
+                mine = row["email"] == email
+            else:
+                mine = any(
+                    (row[key.parent.name],) in owned.get(key.column.table.name, set())
+                    for key in table.foreign_keys
+                )
+            if mine:
+                keys.add(tuple(row[column.name] for column in table.primary_key.columns))
+        owned[table.name] = keys
+    return owned
+
+
+def text_mentioning(session: Session, needle: str) -> list[str]:
+    """Every table.column holding `needle` anywhere in its text."""
+    found = []
+    for table in SQLModel.metadata.sorted_tables:
+        for column in table.c:
+            if isinstance(column.type, String):
+                hits = session.execute(select(column).where(column.contains(needle))).first()
+                if hits is not None:
+                    found.append(f"{table.name}.{column.name}")
+    return found
+
+
+def test_deleting_the_account_removes_every_row_it_owned(
+    app: Any, session: Session, new_client: Callable[[], TestClient]
+) -> None:
+    doomed = make_user(session, email="doomed@example.org")
+    stays = make_user(session, email="stays@example.org")
+    fill_every_table(new_client(), stays.email)
+    fill_every_table(new_client(), doomed.email)
+    assert doomed.id is not None and stays.id is not None
+    before = owned_rows(session, user_id=doomed.id, email=doomed.email)
+    theirs = owned_rows(session, user_id=stays.id, email=stays.email)
+    empty = sorted(name for name, keys in before.items() if not keys)
+    assert empty == [], f"give the account rows in {empty} in fill_every_table"
+    assert text_mentioning(session, doomed.email)  # the check below can see the email
+
+    api = bearer(new_client(), doomed.email)
+    wrong = api.request("DELETE", "/api/v1/account", json={"password": "not my password"})
+    assert wrong.status_code == 403
+    assert owned_rows(session, user_id=doomed.id, email=doomed.email) == before
+
+    response = api.request("DELETE", "/api/v1/account", json={"password": PASSWORD})
+
+    assert response.status_code == 204
+    after = owned_rows(session, user_id=doomed.id, email=doomed.email)
+    assert all(not keys for keys in after.values()), after
+    assert text_mentioning(session, doomed.email) == []
+    assert owned_rows(session, user_id=stays.id, email=stays.email) == theirs
+    assert api.get("/api/v1/entries").status_code == 401
+    gone = api.post("/api/v1/auth/token", json={"email": doomed.email, "password": PASSWORD})
+    assert gone.status_code == 401
+
+
+def test_deleting_on_the_web_needs_the_password_and_signs_out(
+    browser: Browser, api: TestClient, session: Session, user: User
+) -> None:
+    api.put("/api/v1/entries/2026-03-02", json={"pain": 40})
+    form = account_form(browser, "/settings/account/delete")
+
+    wrong = browser.post("/settings/account/delete", {**form, "password": "not it at all"})
+
+    assert wrong.status_code == 422
+    assert "not your password" in error_beside(parse(wrong), "delete_password")
+    session.expire_all()
+    assert session.get(User, user.id) is not None
+
+    response = browser.post("/settings/account/delete", {**form, "password": PASSWORD})
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/settings/account/deleted"
+    assert response.headers["clear-site-data"] == '"cache", "storage"'
+    assert 'ldn_session=""' in response.headers["set-cookie"]
+    assert "account is deleted" in browser.get("/settings/account/deleted").text
+    assert not signed_in(browser)
+    session.expire_all()
+    assert session.get(User, user.id) is None
+    assert api.get("/api/v1/entries").status_code == 401
+
+
+def test_the_api_delete_needs_a_body_with_the_password(api: TestClient) -> None:
+    assert api.request("DELETE", "/api/v1/account").status_code == 422
+    assert api.request("DELETE", "/api/v1/account", json={"password": ""}).status_code == 422
+    assert api.get("/api/v1/entries").status_code == 200
