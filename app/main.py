@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import HTTPException
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -53,10 +57,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:
         target = "/login"
         if request.method == "GET" and request.url.path not in ("/", "/login"):
-            target += f"?next={request.url.path}"
+            wanted = request.url.path
+            if request.url.query:
+                wanted += f"?{request.url.query}"
+            target += "?next=" + quote(wanted, safe="/")
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if not request.url.path.startswith("/api/"):
+            # A page address with a value that cannot be right (/doses/abc/edit): not found.
+            message = "There is nothing here. It may have been deleted, or the link is wrong."
+            return render(
+                request, "error.html", {"status": 404, "message": message}, status_code=404
+            )
+        return JSONResponse({"detail": _json_safe_errors(exc.errors())}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -75,6 +92,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     return app
+
+
+def _json_safe_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """FastAPI's 422 detail, minus echoed inputs JSON cannot carry (NaN, Infinity, bytes)."""
+    safe = []
+    for error in errors:
+        item = dict(error)
+        for key in ("input", "ctx"):
+            if key not in item:
+                continue
+            try:
+                item[key] = jsonable_encoder(item[key])
+                json.dumps(item[key], allow_nan=False)
+            except (TypeError, ValueError):
+                del item[key]
+        safe.append(item)
+    return safe
 
 
 def __getattr__(name: str) -> FastAPI:

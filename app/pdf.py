@@ -75,7 +75,8 @@ def summary_pdf(report: ReportData) -> bytes:
         base_url=f"{DOCUMENT_ORIGIN}/",
         url_fetcher=StaticFilesOnly(),
     )
-    pdf = document.write_pdf()
+    # Tagged: a screen reader can read the PDF in order, tables as tables.
+    pdf = document.write_pdf(pdf_tags=True)
     assert pdf is not None
     return pdf
 

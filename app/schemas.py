@@ -17,7 +17,7 @@ from app.items import NOTES_MAX, OTHER_TEXT_MAX, RATED_KEYS, SIDE_EFFECT_KEYS
 Score = Annotated[int, Field(strict=True, ge=0, le=100)]
 Severity = Annotated[int, Field(strict=True, ge=0, le=3)]
 Pgic = Annotated[int, Field(strict=True, ge=1, le=7)]
-DoseMg = Annotated[float, Field(ge=0, le=50)]
+DoseMg = Annotated[float, Field(ge=0, le=50, allow_inf_nan=False)]
 DosingTime = Literal["morning", "bedtime"]
 TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 EARLIEST_DIARY_DAY = date(2000, 1, 1)

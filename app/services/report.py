@@ -383,7 +383,7 @@ def _key_number(item: RatedItem, baseline: StepComparison | None, stats: ItemSta
         on_ten=on_ten,
         change=signed(stats.pct_change_vs_baseline, suffix="%"),
         band=stats.band or "–",
-        verdict=_verdict_words(stats, base),
+        verdict=_verdict_words(stats, base) if baseline else "no baseline",
     )
 
 

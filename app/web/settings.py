@@ -132,10 +132,14 @@ def import_page(request: Request, user: WebUser) -> Response:
 @router.post("/import", response_class=HTMLResponse)
 async def upload_backup(request: Request, session: SessionDep, user: WebUser) -> Response:
     """Read an uploaded backup and show what importing it would change, or what is wrong."""
-    upload = (await request.form()).get("file")
+    form = await request.form()
+    upload = form.get("file")
     raw = b""
-    if isinstance(upload, UploadFile):
-        raw = await upload.read(backup.MAX_IMPORT_BYTES + 1)
+    try:
+        if isinstance(upload, UploadFile):
+            raw = await upload.read(backup.MAX_IMPORT_BYTES + 1)
+    finally:
+        await form.close()
     if not raw:
         problem = backup.RowError((), "Choose the backup file to import first.")
         return _import_page(request, errors=[problem], status_code=422)

@@ -116,3 +116,13 @@ def test_bad_choices_get_a_message_beside_the_field(
     typed = one(kept, f"#{field}")
     value = typed.get_text() if typed.name == "textarea" else typed["value"]
     assert value == params[field]
+
+
+def test_questions_are_printed_as_text_never_as_markup(browser: Browser) -> None:
+    typed = '<img src="https://tracker.example/x.png"> <script>alert(1)</script>'
+
+    page = parse(browser.get("/report", params={"questions": typed}))
+
+    box = one(page, ".questions-text")
+    assert text_of(box) == typed
+    assert not box.select("img, script")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import String, select
+from sqlalchemy import JSON, String, Text, cast, select
 from sqlmodel import Session, SQLModel, func
 from sqlmodel import select as select_model
 
@@ -161,11 +161,13 @@ def test_log_out_everywhere_on_the_api(
 # --- Deleting the account ---------------------------------------------------------------------
 
 
-def fill_every_table(client: TestClient, email: str) -> None:
-    """Give the account rows in every table, the way the app itself makes them."""
+def fill_every_table(client: TestClient, api: TestClient, email: str) -> TestClient:
+    """Give the account rows in every table, the way the app itself makes them.
+
+    Answers the account's API client (its token is one of the rows)."""
     browser = Browser(client)
     browser.sign_in(email)  # a browser session
-    api = bearer(TestClient(client.app, base_url="http://testserver"), email)  # an API token
+    bearer(api, email)  # an API token
     api.post("/api/v1/dose-steps", json={"start_date": "2026-03-01", "dose_mg": 1.5})
     api.put("/api/v1/entries/2026-03-02", json={"pain": 40, "notes": f"note of {email}"})
     api.put("/api/v1/entries/2026-03-02", json={"pain": 45})  # a revision
@@ -175,6 +177,7 @@ def fill_every_table(client: TestClient, email: str) -> None:
     assert opened.status_code == 200
     failed = client.post("/api/v1/auth/token", json={"email": email, "password": "wrong guess"})
     assert failed.status_code == 401  # a failed sign-in, kept for throttling
+    return api
 
 
 def owned_rows(session: Session, *, user_id: int, email: str) -> dict[str, set[tuple[Any, ...]]]:
@@ -210,8 +213,10 @@ def text_mentioning(session: Session, needle: str) -> list[str]:
     found = []
     for table in SQLModel.metadata.sorted_tables:
         for column in table.c:
-            if isinstance(column.type, String):
-                hits = session.execute(select(column).where(column.contains(needle))).first()
+            kind = getattr(column.type, "impl", column.type)
+            if isinstance(kind, String | JSON):
+                text = cast(column, Text)
+                hits = session.execute(select(column).where(text.contains(needle))).first()
                 if hits is not None:
                     found.append(f"{table.name}.{column.name}")
     return found
@@ -222,35 +227,37 @@ def test_deleting_the_account_removes_every_row_it_owned(
 ) -> None:
     doomed = make_user(session, email="doomed@example.org")
     stays = make_user(session, email="stays@example.org")
-    fill_every_table(new_client(), stays.email)
-    fill_every_table(new_client(), doomed.email)
+    fill_every_table(new_client(), new_client(), stays.email)
+    api = fill_every_table(new_client(), new_client(), doomed.email)
     assert doomed.id is not None and stays.id is not None
-    before = owned_rows(session, user_id=doomed.id, email=doomed.email)
-    theirs = owned_rows(session, user_id=stays.id, email=stays.email)
+    doomed_id, doomed_email = doomed.id, doomed.email
+    before = owned_rows(session, user_id=doomed_id, email=doomed_email)
+    stays_id, stays_email = stays.id, stays.email
+    theirs = owned_rows(session, user_id=stays_id, email=stays_email)
     empty = sorted(name for name, keys in before.items() if not keys)
     assert empty == [], f"give the account rows in {empty} in fill_every_table"
-    assert text_mentioning(session, doomed.email)  # the check below can see the email
+    assert text_mentioning(session, doomed_email)  # the check below can see the email
 
-    api = bearer(new_client(), doomed.email)
     wrong = api.request("DELETE", "/api/v1/account", json={"password": "not my password"})
     assert wrong.status_code == 403
-    assert owned_rows(session, user_id=doomed.id, email=doomed.email) == before
+    assert owned_rows(session, user_id=doomed_id, email=doomed_email) == before
 
     response = api.request("DELETE", "/api/v1/account", json={"password": PASSWORD})
 
     assert response.status_code == 204
-    after = owned_rows(session, user_id=doomed.id, email=doomed.email)
+    after = owned_rows(session, user_id=doomed_id, email=doomed_email)
     assert all(not keys for keys in after.values()), after
-    assert text_mentioning(session, doomed.email) == []
-    assert owned_rows(session, user_id=stays.id, email=stays.email) == theirs
+    assert text_mentioning(session, doomed_email) == []
+    assert owned_rows(session, user_id=stays_id, email=stays_email) == theirs
     assert api.get("/api/v1/entries").status_code == 401
-    gone = api.post("/api/v1/auth/token", json={"email": doomed.email, "password": PASSWORD})
+    gone = api.post("/api/v1/auth/token", json={"email": doomed_email, "password": PASSWORD})
     assert gone.status_code == 401
 
 
 def test_deleting_on_the_web_needs_the_password_and_signs_out(
     browser: Browser, api: TestClient, session: Session, user: User
 ) -> None:
+    user_id = user.id
     api.put("/api/v1/entries/2026-03-02", json={"pain": 40})
     form = account_form(browser, "/settings/account/delete")
 
@@ -259,7 +266,7 @@ def test_deleting_on_the_web_needs_the_password_and_signs_out(
     assert wrong.status_code == 422
     assert "not your password" in error_beside(parse(wrong), "delete_password")
     session.expire_all()
-    assert session.get(User, user.id) is not None
+    assert session.get(User, user_id) is not None
 
     response = browser.post("/settings/account/delete", {**form, "password": PASSWORD})
 
@@ -270,7 +277,7 @@ def test_deleting_on_the_web_needs_the_password_and_signs_out(
     assert "account is deleted" in browser.get("/settings/account/deleted").text
     assert not signed_in(browser)
     session.expire_all()
-    assert session.get(User, user.id) is None
+    assert session.get(User, user_id) is None
     assert api.get("/api/v1/entries").status_code == 401
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from app.models import DiaryEntry, DoseStep, EntryRevision, User
 from app.services import backup
 from app.services.entries import patient_today
 
+BACKUP_FORMAT_DOC = Path(__file__).resolve().parents[2] / "docs" / "backup-format.md"
 ENTRY_KEYS = {
     "date",
     *RATED_KEYS,
@@ -363,19 +365,13 @@ def test_export_is_only_ones_own(api: TestClient, other_api: TestClient) -> None
 
 
 def test_the_documented_example_imports(api: TestClient) -> None:
-    text = (backup_doc_path()).read_text()
+    text = BACKUP_FORMAT_DOC.read_text()
     example = json.loads(text.split("```json", 1)[1].split("```", 1)[0])
 
     response = api.post("/api/v1/import?dry_run=true", json=copy.deepcopy(example))
 
     assert response.status_code == 200, response.text
     assert response.json()["days_added"] == len(example["entries"])
-
-
-def backup_doc_path() -> Any:
-    from pathlib import Path
-
-    return Path(__file__).resolve().parents[2] / "docs" / "backup-format.md"
 
 
 def test_moments_are_kept_to_the_microsecond(api: TestClient, other_api: TestClient) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.medicationstatement import MedicationStatement
