@@ -245,11 +245,13 @@ def multi_item_chart(
     width: int = 640,
     height: int = 260,
     chart_id: str,
+    daily_points: bool | None = None,
 ) -> Markup:
     """Several items (pain, fatigue, sleep) on one 0–100 chart for the doctor's summary.
 
     Each item has its own colour, dash pattern and marker shape, so the chart reads in black
-    and white; the legend gives each item's direction ("higher is worse").
+    and white; the legend gives each item's direction ("higher is worse"). `daily_points`:
+    draw each day's value too (None: only while the range is short enough to tell them apart).
     """
     _check(start, end, chart_id)
     styles = [_MULTI_STYLES[i % len(_MULTI_STYLES)] for i in range(len(items))]
@@ -303,7 +305,7 @@ def multi_item_chart(
 
     # Daily values as small open markers while they can be told apart; the mean lines always,
     # with a few markers on them so a grey print still says which line is which.
-    show_daily = n_days <= 120
+    show_daily = n_days <= 120 if daily_points is None else daily_points
     for index, (item, (colour, dash, shape)) in enumerate(zip(items, styles, strict=True)):
         values = per_item[item.key]
         means = rolling_mean(series.get(item.key, ()), start=start, end=end)

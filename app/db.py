@@ -97,6 +97,15 @@ def get_session(request: Request) -> Iterator[Session]:
         with Session(database.reader, expire_on_commit=False) as session:
             yield session
         return
+    yield from _writing_session(database)
+
+
+def get_writing_session(request: Request) -> Iterator[Session]:
+    """For the few GET routes that also write (a share link logs each opening)."""
+    yield from _writing_session(request.app.state.database)
+
+
+def _writing_session(database: Database) -> Iterator[Session]:
     lock = database.write_lock
     if lock is not None:
         lock.acquire()
@@ -109,3 +118,4 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+WritingSessionDep = Annotated[Session, Depends(get_writing_session)]

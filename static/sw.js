@@ -8,17 +8,18 @@
 /* eslint-env serviceworker */
 "use strict";
 
-importScripts("/static/js/outbox.js");
-
-const VERSION = "v1";
+// Filled in by the server (app/web/pwa.py) with the hash of the static files: any change to
+// them makes this file different, so the browser installs the new worker and its caches.
+const VERSION = "__STATIC_VERSION__";
+importScripts("/static/js/outbox.js?v=" + VERSION);
 const SHELL_CACHE = "ldn-shell-" + VERSION;
 const PAGE_CACHE = "ldn-pages-" + VERSION;
 const SHELL = [
   "/offline",
-  "/static/css/app.css?v=1",
+  "/static/css/app.css?v=" + VERSION,
   "/static/js/htmx-2.0.11.min.js",
-  "/static/js/app.js?v=1",
-  "/static/js/outbox.js?v=1",
+  "/static/js/app.js?v=" + VERSION,
+  "/static/js/outbox.js?v=" + VERSION,
   "/static/icons/icon-192.png",
   "/static/icons/icon.svg",
 ];

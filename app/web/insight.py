@@ -18,7 +18,6 @@ from app.analysis import (
     RESPONDER_RULE_TEXT,
     DayRecord,
     ItemStats,
-    StepComparison,
     method_text,
 )
 from app.charts import interval_bar, rolling_mean, side_effect_strip, trend_chart
@@ -26,7 +25,7 @@ from app.db import SessionDep
 from app.deps import WebUser
 from app.items import RATED_ITEMS, RatedItem
 from app.services import insight
-from app.services.dose_steps import format_mg
+from app.services.report import step_label
 from app.web.templating import render
 
 router = APIRouter()
@@ -223,19 +222,6 @@ def _item_line(item: RatedItem, stats: ItemStats, baseline: ItemStats | None) ->
         low, high = stats.diff_ci95
         bar = interval_bar(diff=stats.diff_vs_baseline, low=low, high=high, item=item)
     return ItemLine(item, stats, baseline_mean, summary, _change_words(item, stats), bar, enough)
-
-
-def step_label(step: StepComparison) -> str:
-    if step.is_baseline:
-        return "Baseline (before LDN)"
-    if step.dose_mg == 0:
-        return "Pause (no LDN)"
-    label = format_mg(step.dose_mg)
-    if step.dosing_time == "bedtime":
-        label += " at bedtime"
-    elif step.dosing_time == "morning":
-        label += " in the morning"
-    return label
 
 
 @router.get("/compare", response_class=HTMLResponse)

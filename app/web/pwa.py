@@ -13,7 +13,7 @@ from app.deps import optional_web_user
 from app.models import User
 from app.schemas import DatedEntryAnswers
 from app.services import entries
-from app.web.templating import ROOT, render
+from app.web.templating import ROOT, STATIC_VERSION, render
 
 router = APIRouter()
 STATIC = ROOT / "static"
@@ -29,10 +29,11 @@ def manifest() -> FileResponse:
 
 
 @router.get("/sw.js")
-def service_worker() -> FileResponse:
+def service_worker() -> Response:
     """The worker lives at the root so its scope is the whole app; always revalidated."""
-    return FileResponse(
-        STATIC / "sw.js",
+    script = (STATIC / "sw.js").read_text().replace("__STATIC_VERSION__", STATIC_VERSION)
+    return Response(
+        script,
         media_type="text/javascript",
         headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
     )

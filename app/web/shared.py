@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.db import SessionDep
+from app.db import WritingSessionDep
 from app.models import ShareLink, User
 from app.pdf import pdf_response, summary_document, summary_pdf
 from app.services import report, share_links
@@ -52,7 +52,9 @@ def _unavailable(status_code: int, retry_after: int | None = None) -> Response:
     return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
-def _open(request: Request, session: SessionDep, token: str) -> tuple[ShareLink, User] | Response:
+def _open(
+    request: Request, session: WritingSessionDep, token: str
+) -> tuple[ShareLink, User] | Response:
     limiter = guess_limiter(request)
     client = request.client.host if request.client else "unknown"
     wait = limiter.retry_after(client)
@@ -72,7 +74,7 @@ def _open(request: Request, session: SessionDep, token: str) -> tuple[ShareLink,
 
 
 @router.get("/{token}", response_class=HTMLResponse)
-def shared_summary(request: Request, session: SessionDep, token: str) -> Response:
+def shared_summary(request: Request, session: WritingSessionDep, token: str) -> Response:
     opened = _open(request, session, token)
     if isinstance(opened, Response):
         return opened
@@ -86,7 +88,7 @@ def shared_summary(request: Request, session: SessionDep, token: str) -> Respons
 
 
 @router.get("/{token}/report.pdf")
-def shared_pdf(request: Request, session: SessionDep, token: str) -> Response:
+def shared_pdf(request: Request, session: WritingSessionDep, token: str) -> Response:
     opened = _open(request, session, token)
     if isinstance(opened, Response):
         return opened

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,24 @@ from app.services.dose_steps import format_day, format_mg
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 templates = Jinja2Templates(directory=ROOT / "templates")
-STATIC_VERSION = "1"
+
+
+def _static_version() -> str:
+    """A short hash of the app's own static files: it changes whenever one of them does.
+
+    Page links carry it (`app.css?v=…`) and the service worker's cache name is built from it,
+    so a release reaches installed apps on their next visit without anyone clearing a cache.
+    Read once when the app module loads: a dozen small files.
+    """
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "static").rglob("*")):
+        if path.is_file() and "vendor" not in path.parts:
+            digest.update(path.relative_to(ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+STATIC_VERSION = _static_version()
 
 
 def _weekday_day(day: date) -> str:

@@ -70,6 +70,7 @@ def test_main_pages_have_no_serious_accessibility_violations(
             "/doses",
             "/trends",
             "/compare",
+            "/report",
             "/offline",
         ):
             page.goto(f"{live_server.url}{path}")

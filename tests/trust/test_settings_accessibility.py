@@ -1,0 +1,63 @@
+"""axe-core finds nothing serious on the Settings pages and a day page with its history."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import Browser
+
+from tests.browser.conftest import chromium, live_server, playwright_instance, sign_in
+from tests.browser.test_accessibility import _serious_violations
+from tests.live_server import LiveServer
+
+pytestmark = pytest.mark.browser
+__all__ = ["chromium", "live_server", "playwright_instance"]  # fixtures used here
+
+
+def test_settings_pages_have_no_serious_accessibility_violations(
+    chromium: Browser, live_server: LiveServer
+) -> None:
+    email = "axe-settings@example.org"
+    live_server.register(email)
+    day = (date.today() - timedelta(days=1)).isoformat()
+    with live_server.api(email) as api:
+        api.put(f"/api/v1/entries/{day}", json={"pain": 40, "side_effects": {"nausea": 1}})
+        api.put(f"/api/v1/entries/{day}", json={"pain": 50, "notes": "better"})
+        backup = api.get("/api/v1/export").json()
+    backup["entries"][0]["pain"] = 70
+    context = chromium.new_context(viewport={"width": 360, "height": 800}, bypass_csp=True)
+    found: dict[str, list[str]] = {}
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, email)
+        for path in (
+            "/settings",
+            "/settings/export",
+            "/settings/import",
+            "/settings/account",
+            f"/entries/{day}",
+        ):
+            page.goto(f"{live_server.url}{path}")
+            found[path] = _serious_violations(page)
+        page.goto(f"{live_server.url}/settings/import")
+        page.set_input_files(
+            "#file",
+            files=[
+                {
+                    "name": "backup.json",
+                    "mimeType": "application/json",
+                    "buffer": json.dumps(backup).encode(),
+                }
+            ],
+        )
+        page.click("form[enctype] button[type=submit]")
+        page.wait_for_selector("[data-preview]")
+        found["import preview"] = _serious_violations(page)
+        page.click("form[action='/settings/import/confirm'] button")
+        page.wait_for_url("**/settings/import?imported=1*")
+        found["import done"] = _serious_violations(page)
+    finally:
+        context.close()
+    assert {path: issues for path, issues in found.items() if issues} == {}
