@@ -15,9 +15,17 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    model_validator,
+)
 from sqlmodel import Session, col, select
 
 from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
@@ -48,16 +56,27 @@ _ANSWER_FIELDS = frozenset(EntryAnswers.model_fields) - {"client_id", "client_ed
 # The rows of the file: the API's rules plus the stored fields a backup also carries.
 
 
+def _utc_moment(value: datetime) -> datetime:
+    """A moment in UTC (no offset means UTC); refuses ones that leave the calendar in UTC."""
+    try:
+        return as_utc(value)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+        raise ValueError("Use a real date and time, for example 2026-03-10T21:30:00Z") from None
+
+
+Moment = Annotated[datetime, AfterValidator(_utc_moment)]
+
+
 class BackupDoseStep(DoseStepCreate):
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    created_at: Moment | None = None
+    updated_at: Moment | None = None
 
 
 class BackupEntry(DatedEntryAnswers):
     source: SourceName = "import"
     retrospective: StrictBool = False
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    created_at: Moment | None = None
+    updated_at: Moment | None = None
 
 
 class RevisionData(EntryAnswers):
@@ -78,8 +97,8 @@ class BackupRevision(BaseModel):
     date: Day
     data: dict[str, Any]
     source: SourceName
-    saved_at: datetime
-    replaced_at: datetime
+    saved_at: Moment
+    replaced_at: Moment
     reason: str = Field(min_length=1, max_length=16)
 
 

@@ -187,3 +187,82 @@ def assert_holds(document: dict[str, Any], diary: dict[str, Any]) -> None:
     assert sorted(json.dumps(row["data"], sort_keys=True) for row in document["revisions"]) == (
         sorted(json.dumps(row["data"], sort_keys=True) for row in diary["revisions"])
     )
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**20), 10**20)
+    | st.floats(allow_nan=False)
+    | st.text(_text_chars, max_size=20),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+_field_values = (
+    _json
+    | st.sampled_from(
+        [
+            "0001-01-01T00:00:00+14:00",
+            "9999-12-31T23:59:59-14:00",
+            "2026-02-30",
+            "1999-12-31",
+            "24:00",
+            "web",
+            1e308,
+            -1,
+            101,
+        ]
+    )
+)
+_ROW_KEYS = {
+    "dose_steps": ["start_date", "dose_mg", "dosing_time", "note", "created_at", "updated_at"],
+    "entries": ["date", "pain", "side_effects", "dose_mg", "source", "created_at", "client_id"],
+    "revisions": ["date", "data", "source", "saved_at", "replaced_at", "reason"],
+}
+
+
+@st.composite
+def damaged_backups(draw: st.DrawFn) -> Any:
+    """A valid-looking backup with some fields replaced by anything JSON can hold."""
+    document: dict[str, Any] = {
+        "format": "ldn-diary-backup",
+        "version": 1,
+        "dose_steps": [{"start_date": "2026-01-01", "dose_mg": 0}],
+        "entries": [{"date": "2026-01-02", "pain": 10}],
+        "revisions": [
+            {
+                "date": "2026-01-02",
+                "data": {"pain": 5},
+                "source": "web",
+                "saved_at": "2026-01-02T10:00:00Z",
+                "replaced_at": "2026-01-02T11:00:00Z",
+                "reason": "edited",
+            }
+        ],
+    }
+    for _ in range(draw(st.integers(1, 4))):
+        section = draw(st.sampled_from(sorted(_ROW_KEYS)))
+        key = draw(st.sampled_from(_ROW_KEYS[section]))
+        document[section][0][key] = draw(_field_values)
+    if draw(st.booleans()):
+        document[draw(st.sampled_from(["version", "entries", "format"]))] = draw(_json)
+    return document
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(document=damaged_backups() | _json)
+def test_any_damaged_file_is_refused_with_named_fields_never_a_crash(
+    session: Session, document: Any
+) -> None:
+    newcomer = make_user(session, email=f"fuzz{next(_accounts)}@example.org")
+    try:
+        backup.plan_import(session, user=newcomer, document=json.loads(json.dumps(document)))
+    except backup.ImportRefused as refused:
+        assert refused.errors
+        for error in backup.error_details(refused.errors):
+            assert error["msg"] and error["field"]
