@@ -195,25 +195,23 @@ _json = st.recursive(
     | st.integers(-(10**20), 10**20)
     | st.floats(allow_nan=False)
     | st.text(_text_chars, max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
-_field_values = (
-    _json
-    | st.sampled_from(
-        [
-            "0001-01-01T00:00:00+14:00",
-            "9999-12-31T23:59:59-14:00",
-            "2026-02-30",
-            "1999-12-31",
-            "24:00",
-            "web",
-            1e308,
-            -1,
-            101,
-        ]
-    )
+_field_values = _json | st.sampled_from(
+    [
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+        "2026-02-30",
+        "1999-12-31",
+        "24:00",
+        "web",
+        1e308,
+        -1,
+        101,
+    ]
 )
 _ROW_KEYS = {
     "dose_steps": ["start_date", "dose_mg", "dosing_time", "note", "created_at", "updated_at"],

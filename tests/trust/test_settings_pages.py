@@ -114,7 +114,7 @@ def test_upload_preview_confirm_done(
     assert done.status_code == 303
     assert done.headers["location"].startswith("/settings/import?imported=1")
     shown = text_of(one(parse(browser.get(done.headers["location"])), "[role=status]"))
-    assert "1 days added, 1 days replaced, 1 dose steps added" in shown
+    assert "Imported: 1 day added, 1 day replaced, 1 dose step and 0 earlier versions" in shown
     assert days_of(session, user) == 2
     assert api.get("/api/v1/entries/2026-02-03").json()["pain"] == 45
 
