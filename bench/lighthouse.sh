@@ -32,6 +32,6 @@ for page in login today trends; do
     const r = require(process.argv[1]);
     const s = k => r.categories[k] ? Math.round(r.categories[k].score * 100) : "n/a";
     const bytes = r.audits["total-byte-weight"] ? r.audits["total-byte-weight"].numericValue : NaN;
-    console.log(`/${process.argv[2]}: performance ${s("performance")}, accessibility ${s("accessibility")}, best practices ${s("best-practices")}, transfer ${(bytes / 1024).toFixed(1)} KB`);
+    console.log(`${r.finalDisplayedUrl}: performance ${s("performance")}, accessibility ${s("accessibility")}, best practices ${s("best-practices")}, transfer ${(bytes / 1024).toFixed(1)} KB`);
   ' "$WORK/$page.json" "$page"
 done
