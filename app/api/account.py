@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response
+from contextlib import AbstractContextManager
+
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from app.api.errors import field_error
 from app.db import SessionDep
 from app.deps import ApiUser
+from app.models import User
 from app.schemas import PasswordChange, PasswordConfirmation, TokenPublic
-from app.services import accounts
+from app.services import accounts, login_throttle
 
 router = APIRouter(prefix="/account", tags=["account"])
 
@@ -17,14 +20,34 @@ def _wrong_password(problem: accounts.WrongPassword) -> HTTPException:
     return HTTPException(status_code=403, detail=str(problem))
 
 
+def _too_many(wait: login_throttle.TooManyAttempts) -> HTTPException:
+    return HTTPException(
+        status_code=429, detail=str(wait), headers={"Retry-After": str(wait.retry_after)}
+    )
+
+
+def _attempt(request: Request, session: SessionDep, user: User) -> AbstractContextManager[None]:
+    return login_throttle.password_attempt(
+        session,
+        email=user.email,
+        address=login_throttle.client_address(request.client),
+        rules=login_throttle.rules_from(request.app.state.settings),
+    )
+
+
 @router.post("/password", response_model=TokenPublic, responses={403: {"description": "Wrong"}})
-def change_password(body: PasswordChange, user: ApiUser, session: SessionDep) -> TokenPublic:
+def change_password(
+    body: PasswordChange, user: ApiUser, session: SessionDep, request: Request
+) -> TokenPublic:
     """Set a new password. Every browser session and API token ends, this one included;
     the answer carries a fresh token for the caller."""
     try:
-        accounts.change_password(
-            session, user=user, current=body.current_password, new=body.new_password
-        )
+        with _attempt(request, session, user):
+            accounts.change_password(
+                session, user=user, current=body.current_password, new=body.new_password
+            )
+    except login_throttle.TooManyAttempts as wait:
+        raise _too_many(wait) from None
     except accounts.WrongPassword as problem:
         raise _wrong_password(problem) from None
     except accounts.WeakPassword as problem:
@@ -40,10 +63,15 @@ def logout_everywhere(user: ApiUser, session: SessionDep) -> Response:
 
 
 @router.delete("", status_code=204, responses={403: {"description": "Wrong password"}})
-def delete_account(body: PasswordConfirmation, user: ApiUser, session: SessionDep) -> Response:
+def delete_account(
+    body: PasswordConfirmation, user: ApiUser, session: SessionDep, request: Request
+) -> Response:
     """Delete the account and every row it owns, after the password is given again."""
     try:
-        accounts.delete_account(session, user=user, password=body.password)
+        with _attempt(request, session, user):
+            accounts.delete_account(session, user=user, password=body.password)
+    except login_throttle.TooManyAttempts as wait:
+        raise _too_many(wait) from None
     except accounts.WrongPassword as problem:
         raise _wrong_password(problem) from None
     return Response(status_code=204)

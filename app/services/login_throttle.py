@@ -8,6 +8,8 @@ A successful sign-in clears the account's failures.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +18,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from app.config import Settings
 from app.models import LoginFailure, utcnow
-from app.services.accounts import normalise_email
+from app.services.accounts import WrongPassword, normalise_email
 
 
 @dataclass(frozen=True)
@@ -88,3 +90,21 @@ def clear(session: Session, *, email: str) -> None:
     """A successful sign-in: the account starts afresh."""
     session.exec(delete(LoginFailure).where(col(LoginFailure.email) == normalise_email(email)))
     session.commit()
+
+
+@contextmanager
+def password_attempt(
+    session: Session, *, email: str, address: str, rules: ThrottleRules
+) -> Iterator[None]:
+    """Around a password re-entry (change password, delete account): throttled like sign-in.
+
+    Raises TooManyAttempts before the check while throttled; a WrongPassword inside counts
+    as a failed attempt and is raised again.
+    """
+    check(session, email=email, address=address, rules=rules)
+    try:
+        yield
+    except WrongPassword:
+        session.rollback()
+        record_failure(session, email=email, address=address, rules=rules)
+        raise

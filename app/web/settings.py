@@ -13,6 +13,7 @@ import hmac
 import json
 import time
 import zlib
+from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -25,7 +26,7 @@ from app.db import SessionDep
 from app.deps import SESSION_COOKIE, WebUser
 from app.models import User
 from app.security import rotate_csrf
-from app.services import accounts, backup
+from app.services import accounts, backup, login_throttle
 from app.services.dose_steps import format_day
 from app.web.auth import sign_in
 from app.web.templating import render
@@ -221,12 +222,25 @@ def change_password(
 ) -> Response:
     """New password; every other browser and app is signed out, this one gets a new session."""
     try:
-        accounts.change_password(session, user=user, current=current_password, new=new_password)
+        with _attempt(request, session, user):
+            accounts.change_password(session, user=user, current=current_password, new=new_password)
+    except login_throttle.TooManyAttempts as wait:
+        return _account_page(request, errors={"current_password": str(wait)}, status_code=429)
     except accounts.WrongPassword as problem:
         return _account_page(request, errors={"current_password": str(problem)}, status_code=422)
     except accounts.WeakPassword as problem:
         return _account_page(request, errors={"new_password": str(problem)}, status_code=422)
     return sign_in(request, session, user, "/settings/account?changed=1")
+
+
+def _attempt(request: Request, session: SessionDep, user: User) -> AbstractContextManager[None]:
+    """A password re-entry, throttled like sign-in."""
+    return login_throttle.password_attempt(
+        session,
+        email=user.email,
+        address=login_throttle.client_address(request.client),
+        rules=login_throttle.rules_from(request.app.state.settings),
+    )
 
 
 @router.post("/account/logout-everywhere")
@@ -244,7 +258,10 @@ def delete_account(
 ) -> Response:
     """Delete the account and everything in it, once the password is given again."""
     try:
-        accounts.delete_account(session, user=user, password=password)
+        with _attempt(request, session, user):
+            accounts.delete_account(session, user=user, password=password)
+    except login_throttle.TooManyAttempts as wait:
+        return _account_page(request, errors={"delete_password": str(wait)}, status_code=429)
     except accounts.WrongPassword as problem:
         return _account_page(request, errors={"delete_password": str(problem)}, status_code=422)
     # Nothing of the account stays on this device either: its caches and offline outbox go.

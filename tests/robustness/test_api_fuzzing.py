@@ -22,7 +22,11 @@ from tests.factories import PASSWORD
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 # Deleting the account or revoking the token mid-run would turn every later request into a
 # 401 and hide the rest from the fuzzer; both are covered by their own tests.
-NOT_FUZZED = {("DELETE", "/api/v1/account"), ("POST", "/api/v1/auth/logout")}
+NOT_FUZZED = {
+    ("DELETE", "/api/v1/account"),
+    ("POST", "/api/v1/auth/logout"),
+    ("POST", "/api/v1/account/logout-everywhere"),
+}
 
 
 def test_no_request_makes_the_api_fail(app: FastAPI, client: TestClient, user: User) -> None:
