@@ -7,6 +7,7 @@ patient's entry or step answers 404, exactly like one that does not exist.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.db import SessionDep
 from app.models import DiaryEntry, DoseStep, ShareLink, User
-from app.services import accounts, dose_steps, entries, share_links
+from app.services import accounts, dose_steps, entries, login_throttle, share_links
 
 SESSION_COOKIE = "ldn_session"
 
@@ -60,6 +61,18 @@ def api_user(
             headers={"WWW-Authenticate": "Bearer"},
         )
     return user
+
+
+def password_reentry(
+    request: Request, session: SessionDep, user: User
+) -> AbstractContextManager[None]:
+    """Around a password the signed-in patient gives again: throttled like sign-in."""
+    return login_throttle.password_attempt(
+        session,
+        email=user.email,
+        address=login_throttle.client_address(request.client),
+        rules=login_throttle.rules_from(request.app.state.settings),
+    )
 
 
 WebUser = Annotated[User, Depends(web_user)]

@@ -112,5 +112,16 @@ PGIC_LABELS: dict[int, str] = {
 # The form asks tolerability and the patient's global impression of change every 14 days.
 CHECK_IN_EVERY_DAYS = 14
 
+# Answers besides the rated items and side effects, in the order the API lists them.
+OTHER_ANSWER_KEYS: tuple[str, ...] = (
+    "other_text",
+    "dose_taken",
+    "dose_time",
+    "dose_mg",
+    "notes",
+    "tolerability",
+    "pgic",
+)
+
 OTHER_TEXT_MAX = 200
 NOTES_MAX = 2000

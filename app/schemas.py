@@ -12,7 +12,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from app.items import NOTES_MAX, OTHER_TEXT_MAX, RATED_KEYS, SIDE_EFFECT_KEYS
+from app.items import (
+    NOTES_MAX,
+    OTHER_ANSWER_KEYS,
+    OTHER_TEXT_MAX,
+    RATED_KEYS,
+    SIDE_EFFECT_KEYS,
+)
 
 Score = Annotated[int, Field(strict=True, ge=0, le=100)]
 Severity = Annotated[int, Field(strict=True, ge=0, le=3)]
@@ -114,15 +120,7 @@ class EntryAnswers(BaseModel):
             for key in SIDE_EFFECT_KEYS
             if getattr(self.side_effects, key) is not None
         ]
-        for key in (
-            "other_text",
-            "dose_taken",
-            "dose_time",
-            "dose_mg",
-            "notes",
-            "tolerability",
-            "pgic",
-        ):
+        for key in OTHER_ANSWER_KEYS:
             if getattr(self, key) is not None:
                 answered.append(key)
         return answered

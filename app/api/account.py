@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from app.api.errors import field_error
 from app.db import SessionDep
-from app.deps import ApiUser
-from app.models import User
+from app.deps import ApiUser, password_reentry
 from app.schemas import PasswordChange, PasswordConfirmation, TokenPublic
 from app.services import accounts, login_throttle
 
@@ -26,15 +23,6 @@ def _too_many(wait: login_throttle.TooManyAttempts) -> HTTPException:
     )
 
 
-def _attempt(request: Request, session: SessionDep, user: User) -> AbstractContextManager[None]:
-    return login_throttle.password_attempt(
-        session,
-        email=user.email,
-        address=login_throttle.client_address(request.client),
-        rules=login_throttle.rules_from(request.app.state.settings),
-    )
-
-
 @router.post("/password", response_model=TokenPublic, responses={403: {"description": "Wrong"}})
 def change_password(
     body: PasswordChange, user: ApiUser, session: SessionDep, request: Request
@@ -42,7 +30,7 @@ def change_password(
     """Set a new password. Every browser session and API token ends, this one included;
     the answer carries a fresh token for the caller."""
     try:
-        with _attempt(request, session, user):
+        with password_reentry(request, session, user):
             accounts.change_password(
                 session, user=user, current=body.current_password, new=body.new_password
             )
@@ -68,7 +56,7 @@ def delete_account(
 ) -> Response:
     """Delete the account and every row it owns, after the password is given again."""
     try:
-        with _attempt(request, session, user):
+        with password_reentry(request, session, user):
             accounts.delete_account(session, user=user, password=body.password)
     except login_throttle.TooManyAttempts as wait:
         raise _too_many(wait) from None

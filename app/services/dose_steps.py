@@ -35,6 +35,16 @@ def format_mg(dose_mg: float) -> str:
     return f"{dose_mg:g} mg"
 
 
+def dose_label(dose_mg: float, dosing_time: str | None) -> str:
+    """'1.5 mg at bedtime', '4.5 mg in the morning', '3 mg'."""
+    label = format_mg(dose_mg)
+    if dosing_time == "bedtime":
+        return f"{label} at bedtime"
+    if dosing_time == "morning":
+        return f"{label} in the morning"
+    return label
+
+
 def list_steps(session: Session, *, user_id: int) -> list[DoseStep]:
     """The patient's steps in start-date order."""
     statement = (
@@ -125,11 +135,7 @@ def timeline(steps: Sequence[DoseStep]) -> list[TimelineStep]:
         elif step.dose_mg == 0:
             label = "Pause (no LDN)"
         else:
-            label = format_mg(step.dose_mg)
-            if step.dosing_time == "bedtime":
-                label += " at bedtime"
-            elif step.dosing_time == "morning":
-                label += " in the morning"
+            label = dose_label(step.dose_mg, step.dosing_time)
         next_start = steps[index + 1].start_date if index + 1 < len(steps) else None
         end = next_start - timedelta(days=1) if next_start else None
         rows.append(TimelineStep(step=step, is_baseline=is_baseline, end_date=end, label=label))

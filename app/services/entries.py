@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
+from app.items import OTHER_ANSWER_KEYS, RATED_KEYS, SIDE_EFFECT_KEYS
 from app.models import DiaryEntry, DoseStep, EntryRevision, User, utcnow
 from app.schemas import EARLIEST_DIARY_DAY, DatedEntryAnswers, EntryAnswers, EntryPublic
 from app.services.dose_steps import format_day, list_steps, step_in_force
@@ -24,13 +24,7 @@ SaveStatus = Literal["created", "replaced", "unchanged", "kept_newer"]
 ANSWER_KEYS: tuple[str, ...] = (
     *RATED_KEYS,
     *SIDE_EFFECT_KEYS,
-    "other_text",
-    "dose_taken",
-    "dose_time",
-    "dose_mg",
-    "notes",
-    "tolerability",
-    "pgic",
+    *OTHER_ANSWER_KEYS,
 )
 CHECK_IN_KEYS = ("tolerability", "pgic")
 

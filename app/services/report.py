@@ -36,7 +36,7 @@ from app.items import (
     SideEffect,
 )
 from app.models import DiaryEntry, DoseStep, User
-from app.services.dose_steps import format_day, format_mg, list_steps, step_in_force
+from app.services.dose_steps import dose_label, format_day, format_mg, list_steps, step_in_force
 from app.services.entries import patient_today
 from app.services.insight import day_records, dose_bands, step_inputs
 
@@ -332,14 +332,9 @@ def step_label(step: StepComparison, *, short: bool = False) -> str:
         return "Baseline" if short else "Baseline (before LDN)"
     if step.dose_mg == 0:
         return "Pause" if short else "Pause (no LDN)"
-    label = format_mg(step.dose_mg)
     if short:
-        return label
-    if step.dosing_time == "bedtime":
-        label += " at bedtime"
-    elif step.dosing_time == "morning":
-        label += " in the morning"
-    return label
+        return format_mg(step.dose_mg)
+    return dose_label(step.dose_mg, step.dosing_time)
 
 
 def _latest_step(steps: Sequence[StepComparison]) -> StepComparison | None:
@@ -473,11 +468,7 @@ def _dose_words(step: DoseStep | None, steps: Sequence[DoseStep]) -> str | None:
         )
         words = "none yet (baseline)" if before_ldn else "none (pause)"
     else:
-        words = format_mg(step.dose_mg)
-        if step.dosing_time == "bedtime":
-            words += " at bedtime"
-        elif step.dosing_time == "morning":
-            words += " in the morning"
+        words = dose_label(step.dose_mg, step.dosing_time)
     return f"{words}, since {format_day(step.start_date)}"
 
 

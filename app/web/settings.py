@@ -13,7 +13,6 @@ import hmac
 import json
 import time
 import zlib
-from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -23,7 +22,7 @@ from starlette.datastructures import UploadFile
 
 from app.api.backup import attachment, csv_response, fhir_response
 from app.db import SessionDep
-from app.deps import SESSION_COOKIE, WebUser
+from app.deps import SESSION_COOKIE, WebUser, password_reentry
 from app.models import User
 from app.security import rotate_csrf
 from app.services import accounts, backup, login_throttle
@@ -222,7 +221,7 @@ def change_password(
 ) -> Response:
     """New password; every other browser and app is signed out, this one gets a new session."""
     try:
-        with _attempt(request, session, user):
+        with password_reentry(request, session, user):
             accounts.change_password(session, user=user, current=current_password, new=new_password)
     except login_throttle.TooManyAttempts as wait:
         return _account_page(request, errors={"current_password": str(wait)}, status_code=429)
@@ -231,16 +230,6 @@ def change_password(
     except accounts.WeakPassword as problem:
         return _account_page(request, errors={"new_password": str(problem)}, status_code=422)
     return sign_in(request, session, user, "/settings/account?changed=1")
-
-
-def _attempt(request: Request, session: SessionDep, user: User) -> AbstractContextManager[None]:
-    """A password re-entry, throttled like sign-in."""
-    return login_throttle.password_attempt(
-        session,
-        email=user.email,
-        address=login_throttle.client_address(request.client),
-        rules=login_throttle.rules_from(request.app.state.settings),
-    )
 
 
 @router.post("/account/logout-everywhere")
@@ -258,7 +247,7 @@ def delete_account(
 ) -> Response:
     """Delete the account and everything in it, once the password is given again."""
     try:
-        with _attempt(request, session, user):
+        with password_reentry(request, session, user):
             accounts.delete_account(session, user=user, password=password)
     except login_throttle.TooManyAttempts as wait:
         return _account_page(request, errors={"delete_password": str(wait)}, status_code=429)

@@ -8,12 +8,11 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser
 
-from tests.browser.conftest import chromium, live_server, playwright_instance, sign_in
+from tests.browser.conftest import sign_in
 from tests.browser.test_accessibility import _serious_violations
 from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
-__all__ = ["chromium", "live_server", "playwright_instance"]  # fixtures used here
 
 
 def test_settings_pages_have_no_serious_accessibility_violations(
