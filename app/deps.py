@@ -15,10 +15,13 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.db import SessionDep
-from app.models import DiaryEntry, DoseStep, ShareLink, User
+from app.models import MAX_ROW_ID, DiaryEntry, DoseStep, ShareLink, User
 from app.services import accounts, dose_steps, entries, login_throttle, share_links
 
 SESSION_COOKIE = "ldn_session"
+# A row id in a URL. One no database key can be (0, 2**40) is simply not found, like any
+# other missing row: the services check the range before they query.
+RowId = Annotated[int, Path()]
 
 
 class LoginRequired(Exception):
@@ -87,11 +90,11 @@ def _owned_step(session: SessionDep, user: User, step_id: int) -> DoseStep:
     return step
 
 
-def api_owned_step(session: SessionDep, user: ApiUser, step_id: Annotated[int, Path()]) -> DoseStep:
+def api_owned_step(session: SessionDep, user: ApiUser, step_id: RowId) -> DoseStep:
     return _owned_step(session, user, step_id)
 
 
-def web_owned_step(session: SessionDep, user: WebUser, step_id: Annotated[int, Path()]) -> DoseStep:
+def web_owned_step(session: SessionDep, user: WebUser, step_id: RowId) -> DoseStep:
     return _owned_step(session, user, step_id)
 
 
@@ -112,21 +115,19 @@ ApiOwnedEntry = Annotated[DiaryEntry, Depends(api_owned_entry)]
 
 def _owned_share_link(session: SessionDep, user: User, link_id: int) -> ShareLink:
     assert user.id is not None
-    link = share_links.get_link(session, user_id=user.id, link_id=link_id)
+    link = None
+    if 0 < link_id <= MAX_ROW_ID:
+        link = share_links.get_link(session, user_id=user.id, link_id=link_id)
     if link is None:
         raise HTTPException(status_code=404, detail="No such share link")
     return link
 
 
-def api_owned_share_link(
-    session: SessionDep, user: ApiUser, link_id: Annotated[int, Path()]
-) -> ShareLink:
+def api_owned_share_link(session: SessionDep, user: ApiUser, link_id: RowId) -> ShareLink:
     return _owned_share_link(session, user, link_id)
 
 
-def web_owned_share_link(
-    session: SessionDep, user: WebUser, link_id: Annotated[int, Path()]
-) -> ShareLink:
+def web_owned_share_link(session: SessionDep, user: WebUser, link_id: RowId) -> ShareLink:
     return _owned_share_link(session, user, link_id)
 
 

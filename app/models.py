@@ -13,6 +13,9 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# Row ids are INTEGER columns: 32 bits on PostgreSQL, so no id can be larger than this.
+MAX_ROW_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     """Now, as an aware UTC datetime (what every timestamp column stores)."""

@@ -8,10 +8,8 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from app.models import DoseStep, utcnow
+from app.models import MAX_ROW_ID, DoseStep, utcnow
 from app.schemas import DoseStepCreate, DoseStepUpdate
-
-MAX_ROW_ID = 2**63 - 1  # the largest integer a database key can hold
 
 
 class StepDateTaken(Exception):

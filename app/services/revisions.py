@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
-from app.models import EntryRevision, User
+from app.models import MAX_ROW_ID, EntryRevision, User
 from app.schemas import EntryAnswers
 from app.services import entries
 
@@ -60,6 +60,8 @@ def get_revision(
     session: Session, *, user_id: int, day: date, revision_id: int
 ) -> EntryRevision | None:
     """One kept version of the patient's own day; another patient's is as good as missing."""
+    if not 0 < revision_id <= MAX_ROW_ID:
+        return None  # no such row, and the database cannot even be asked about it
     statement = select(EntryRevision).where(
         EntryRevision.id == revision_id,
         EntryRevision.user_id == user_id,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import RedirectResponse, Response
 
 from app.db import SessionDep
-from app.deps import WebUser
+from app.deps import RowId, WebUser
 from app.items import PGIC_LABELS, RATED_ITEMS, SEVERITY_LABELS, SIDE_EFFECTS
 from app.models import EntryRevision, User
 from app.services import entries, revisions
@@ -84,7 +84,7 @@ def day_history(session: SessionDep, user: User, day: date) -> list[HistoryRow]:
 
 
 @router.post("/entries/{day}/revisions/{revision_id}/restore")
-def restore(day: str, revision_id: int, session: SessionDep, user: WebUser) -> Response:
+def restore(day: str, revision_id: RowId, session: SessionDep, user: WebUser) -> Response:
     """Make an earlier version current again; the version it replaces joins the history."""
     assert user.id is not None
     try:

@@ -29,3 +29,11 @@ def test_a_page_address_with_an_impossible_value_is_an_html_not_found(browser: B
 def test_signing_in_returns_to_the_page_asked_for_with_its_query(client: TestClient):
     response = client.get("/history?month=2026-03", follow_redirects=False)
     assert response.headers["location"] == "/login?next=/history%3Fmonth%3D2026-03"
+
+
+def test_ids_no_database_key_can_hold_are_simply_not_found(api: TestClient, browser: Browser):
+    for huge in (2**31, 2**63, 10**30):
+        assert api.delete(f"/api/v1/share-links/{huge}").status_code == 404
+        assert api.patch(f"/api/v1/dose-steps/{huge}", json={"dose_mg": 1}).status_code == 404
+        restore = browser.post(f"/entries/2026-01-05/revisions/{huge}/restore")
+        assert restore.status_code == 404
