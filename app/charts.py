@@ -652,10 +652,21 @@ def _points_svg(
         if small
         else f'<g class="pts" fill="{SKY}" stroke="{BLUE}" stroke-width="1">'
     )
-    if day_href is None or frame.n_days > LINKED_POINTS_MAX_DAYS:
-        # The hot loop of a five-year chart: positions computed inline rather than per call.
-        x0, day_w, start = frame.left + frame.day_w / 2, frame.day_w, frame.start
-        top, scale, r = frame.top, frame.plot_h / 100.0, _f(radius)
+    x0, day_w, start = frame.left + frame.day_w / 2, frame.day_w, frame.start
+    top, scale = frame.top, frame.plot_h / 100.0
+    if frame.n_days > LINKED_POINTS_MAX_DAYS:
+        # Years of days: each point is a dot drawn by a round line cap, all in one path. The
+        # same picture as a circle per day at a third of the markup, and fast to write out.
+        dots = "".join(
+            f"M{_f(x0 + (day - start).days * day_w)} {_f(top + (100.0 - value) * scale)}h0"
+            for day, value in values.items()
+        )
+        return [
+            f'<path class="pts-path" d="{dots}" fill="none" stroke="{BLUE}" '
+            f'stroke-opacity="0.6" stroke-width="{_f(2 * radius)}" stroke-linecap="round"/>'
+        ]
+    if day_href is None:
+        r = _f(radius)
         points = [
             _point_at(x0 + (day - start).days * day_w, top + (100.0 - value) * scale, r)
             for day, value in values.items()
