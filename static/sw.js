@@ -91,6 +91,10 @@ async function networkFirst(request) {
 
 self.addEventListener("sync", (event) => {
   if (event.tag === "ldn-outbox") {
-    event.waitUntil(self.LdnOutbox.flush());
+    // Reject while days still wait, so the browser schedules another attempt itself.
+    const flushed = self.LdnOutbox.flush().then(() => self.LdnOutbox.all());
+    event.waitUntil(flushed.then((records) => {
+      if (records.some((record) => !record.errors)) throw new Error("days still wait to sync");
+    }));
   }
 });

@@ -155,6 +155,26 @@ def test_outbox_flushes_from_a_reloaded_page_and_two_tabs_once(
     assert _rows(live_server, "SELECT count(*), min(pain) FROM diary_entry") == [(1, 12)]
 
 
+def test_waiting_days_are_retried_every_15_seconds_without_an_online_event(
+    context: BrowserContext, live_server: LiveServer
+) -> None:
+    # Phones do not always announce a returning network: the open page keeps trying by itself.
+    context.clock.install()
+    page = _signed_in_with_worker(context, live_server, "retry@example.org")
+    live_server.stop()
+    page.reload()
+    _answer_pain(page, 55)
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
+    live_server.start()
+    page.wait_for_timeout(1000)  # nothing announces the network: the day still waits
+    expect(page.locator("[data-outbox-badge]")).to_be_visible()
+    assert _rows(live_server, "SELECT count(*) FROM diary_entry") == [(0,)]
+    page.clock.fast_forward("00:16")
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=10000)
+    assert _rows(live_server, "SELECT pain, source FROM diary_entry") == [(55, "sync")]
+
+
 def test_two_devices_editing_one_day_keep_the_later_edit(chromium, live_server: LiveServer) -> None:
     email = "devices@example.org"
     live_server.register(email)
