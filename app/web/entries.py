@@ -74,9 +74,7 @@ def _show_form(
         saved=saved,
         welcome=request.query_params.get("welcome") == "1",
     )
-    return render(
-        request, "entries/form.html", context, block="entry_form", status_code=status_code
-    )
+    return render(request, "entries/form.html", context, block="day", status_code=status_code)
 
 
 @router.get("/today", response_class=HTMLResponse)

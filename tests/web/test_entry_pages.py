@@ -134,6 +134,26 @@ def test_htmx_saves_in_place_and_answers_with_the_form_only(
     assert [entry.mood for entry in stored(session)] == [70]
 
 
+def test_an_htmx_save_of_a_logged_day_answers_with_its_new_history(
+    browser: Browser, session: Session
+) -> None:
+    browser.post(URL, answer(blank_form(browser), pain=30))
+    form = answer(blank_form(browser), pain=45)
+    form.pop("csrf_token")
+
+    response = browser.client.post(
+        URL, data=form, headers={"HX-Request": "true", "X-CSRF-Token": browser.csrf}
+    )
+
+    soup = parse(response)
+    assert one(soup, "form#entry-form").get("hx-target") == "#day"
+    day = one(soup, "div#day")
+    assert day.select_one("form#entry-form") is not None
+    [version] = day.select(".day-history li[data-revision]")
+    assert "Pain" in text_of(version) and "30" in text_of(version)
+    assert day.select_one(f"form[action='{URL}/delete']") is not None
+
+
 def test_a_full_page_and_a_fragment_both_say_vary(browser: Browser) -> None:
     page = browser.get(URL)
     fragment = browser.client.get(URL, headers={"HX-Request": "true"})
