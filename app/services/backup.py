@@ -344,6 +344,12 @@ def _message(error: Any) -> str:
     return str(error["msg"]).removeprefix("Value error, ")
 
 
+def _earlier_row(first_rows: dict[date, int], day: date, index: int) -> int | None:
+    """The index of an earlier row in the file for the same day, remembering this one if first."""
+    first = first_rows.setdefault(day, index)
+    return None if first == index else first
+
+
 def _validate_row(
     model: type[Row], value: Any, prefix: tuple[str | int, ...], errors: list[RowError]
 ) -> Row | None:
@@ -428,8 +434,8 @@ def plan_import(session: Session, *, user: User, document: Any) -> ImportPlan:
         row = _validate_row(BackupDoseStep, raw, ("dose_steps", index), errors)
         if row is None:
             continue
-        if row.start_date in first_step_row:
-            other = first_step_row[row.start_date]
+        other = _earlier_row(first_step_row, row.start_date, index)
+        if other is not None:
             errors.append(
                 RowError(
                     ("dose_steps", index, "start_date"),
@@ -437,7 +443,6 @@ def plan_import(session: Session, *, user: User, document: Any) -> ImportPlan:
                 )
             )
             continue
-        first_step_row[row.start_date] = index
         steps.append(row)
 
     days: list[BackupEntry] = []
@@ -451,8 +456,8 @@ def plan_import(session: Session, *, user: User, document: Any) -> ImportPlan:
         except entries.DiaryDayRefused as refusal:
             errors.append(RowError(("entries", index, "date"), str(refusal)))
             continue
-        if entry_row.date in first_day_row:
-            other = first_day_row[entry_row.date]
+        other = _earlier_row(first_day_row, entry_row.date, index)
+        if other is not None:
             errors.append(
                 RowError(
                     ("entries", index, "date"),
@@ -460,7 +465,6 @@ def plan_import(session: Session, *, user: User, document: Any) -> ImportPlan:
                 )
             )
             continue
-        first_day_row[entry_row.date] = index
         days.append(entry_row)
 
     revisions: list[BackupRevision] = []

@@ -8,7 +8,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.db import SessionDep
@@ -90,6 +90,21 @@ def read_form(
         questions=values["questions"] or None,
     )
     return ReportForm(values, options)
+
+
+def _query_form(
+    session: SessionDep,
+    user: WebUser,
+    start: str | None = None,
+    end: str | None = None,
+    initials: str | None = None,
+    questions: str | None = None,
+) -> ReportForm:
+    """The fields from the query string: the page and its PDF link read them alike."""
+    return read_form(session, user, start=start, end=end, initials=initials, questions=questions)
+
+
+QueryForm = Annotated[ReportForm, Depends(_query_form)]
 
 
 @dataclass(frozen=True)
@@ -182,16 +197,7 @@ def _new_link_url(request: Request, session: SessionDep, user: User) -> str | No
 
 
 @router.get("/report", response_class=HTMLResponse)
-def report_page(
-    request: Request,
-    session: SessionDep,
-    user: WebUser,
-    start: str | None = None,
-    end: str | None = None,
-    initials: str | None = None,
-    questions: str | None = None,
-) -> Response:
-    form = read_form(session, user, start=start, end=end, initials=initials, questions=questions)
+def report_page(request: Request, session: SessionDep, user: WebUser, form: QueryForm) -> Response:
     new_link_url = _new_link_url(request, session, user)
     response = _page(request, session, user, form, new_link_url=new_link_url)
     if request.cookies.get(NEW_LINK_COOKIE):
@@ -202,16 +208,7 @@ def report_page(
 
 
 @router.get("/report.pdf")
-def report_pdf(
-    request: Request,
-    session: SessionDep,
-    user: WebUser,
-    start: str | None = None,
-    end: str | None = None,
-    initials: str | None = None,
-    questions: str | None = None,
-) -> Response:
-    form = read_form(session, user, start=start, end=end, initials=initials, questions=questions)
+def report_pdf(request: Request, session: SessionDep, user: WebUser, form: QueryForm) -> Response:
     if form.options is None:
         return _page(request, session, user, form)
     summary = report.build_report(session, user=user, options=form.options)
