@@ -231,6 +231,7 @@ def test_days_the_api_would_refuse_are_refused(api: TestClient, user: User) -> N
     document["entries"].append({"date": "2026-02-02", "pain": 2})
     document["entries"].append({"date": "2026-02-06"})
     document["entries"].append({"date": "2026-02-07", "pain": 2, "source": "fax"})
+    document["dose_steps"].append({"start_date": "2026-02-01", "dose_mg": 1.5})
 
     response = api.post("/api/v1/import", json=document)
 
@@ -240,6 +241,7 @@ def test_days_the_api_would_refuse_are_refused(api: TestClient, user: User) -> N
     assert "twice" in problems["entries[4].date"]
     assert "Answer at least one question" in problems["entries[5]"]
     assert problems["entries[6].source"].startswith("must be one of")
+    assert "dose_steps[0]" in problems["dose_steps[1].start_date"]
 
 
 def test_what_is_not_a_backup_is_refused_clearly(api: TestClient) -> None:
