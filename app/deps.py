@@ -15,12 +15,12 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.db import SessionDep
-from app.models import MAX_ROW_ID, DiaryEntry, DoseStep, ShareLink, User
+from app.models import DiaryEntry, DoseStep, ShareLink, User
 from app.services import accounts, dose_steps, entries, login_throttle, share_links
 
 SESSION_COOKIE = "ldn_session"
-# A row id in a URL. One no database key can be (0, 2**40) is simply not found, like any
-# other missing row: the services check the range before they query.
+# A row id in a URL. One no database key can be (outside 1..MAX_ROW_ID) is simply not found,
+# like any other missing row: the services check the range before they query.
 RowId = Annotated[int, Path()]
 
 
@@ -115,9 +115,7 @@ ApiOwnedEntry = Annotated[DiaryEntry, Depends(api_owned_entry)]
 
 def _owned_share_link(session: SessionDep, user: User, link_id: int) -> ShareLink:
     assert user.id is not None
-    link = None
-    if 0 < link_id <= MAX_ROW_ID:
-        link = share_links.get_link(session, user_id=user.id, link_id=link_id)
+    link = share_links.get_link(session, user_id=user.id, link_id=link_id)
     if link is None:
         raise HTTPException(status_code=404, detail="No such share link")
     return link

@@ -20,7 +20,7 @@ from typing import Literal
 
 from sqlmodel import Session, col, select
 
-from app.models import ShareLink, ShareLinkOpening, utcnow
+from app.models import MAX_ROW_ID, ShareLink, ShareLinkOpening, utcnow
 from app.services.accounts import hash_secret
 from app.services.report import ReportOptions
 
@@ -107,6 +107,8 @@ def openings(session: Session, *, links: Sequence[ShareLink]) -> dict[int, list[
 
 def get_link(session: Session, *, user_id: int, link_id: int) -> ShareLink | None:
     """One of the patient's links; another patient's link is as good as missing."""
+    if not 0 < link_id <= MAX_ROW_ID:
+        return None  # no such row, and the database's integer key cannot even be asked
     statement = select(ShareLink).where(ShareLink.id == link_id, ShareLink.user_id == user_id)
     return session.exec(statement).first()
 
