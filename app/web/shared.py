@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.db import WritingSessionDep
-from app.models import ShareLink, User
+from app.models import User
 from app.pdf import pdf_response, summary_document, summary_pdf
 from app.services import report, share_links
 from app.web.templating import STATIC_VERSION, templates
@@ -53,8 +53,9 @@ def _unavailable(status_code: int, retry_after: int | None = None) -> Response:
 
 
 def _open(
-    request: Request, session: WritingSessionDep, token: str
-) -> tuple[ShareLink, User] | Response:
+    request: Request, session: WritingSessionDep, token: str, *, what: share_links.Opened
+) -> report.ReportData | Response:
+    """The summary behind a working link, its opening logged; else the page saying why not."""
     limiter = guess_limiter(request)
     client = request.client.host if request.client else "unknown"
     wait = limiter.retry_after(client)
@@ -70,33 +71,26 @@ def _open(
     owner = session.get(User, link.user_id)
     if owner is None:  # pragma: no cover - the link goes with the account (ON DELETE CASCADE)
         return _unavailable(404)
-    return link, owner
+    share_links.record_opening(
+        session, link=link, what=what, user_agent=request.headers.get("user-agent")
+    )
+    return report.build_report(session, user=owner, options=share_links.link_options(link))
 
 
 @router.get("/{token}", response_class=HTMLResponse)
 def shared_summary(request: Request, session: WritingSessionDep, token: str) -> Response:
-    opened = _open(request, session, token)
-    if isinstance(opened, Response):
-        return opened
-    link, owner = opened
-    share_links.record_opening(
-        session, link=link, what="html", user_agent=request.headers.get("user-agent")
-    )
-    summary = report.build_report(session, user=owner, options=share_links.link_options(link))
+    summary = _open(request, session, token, what="html")
+    if isinstance(summary, Response):
+        return summary
     html = summary_document(summary, pdf_href=f"/shared/{token}/report.pdf")
     return HTMLResponse(html, headers=SHARED_HEADERS)
 
 
 @router.get("/{token}/report.pdf")
 def shared_pdf(request: Request, session: WritingSessionDep, token: str) -> Response:
-    opened = _open(request, session, token)
-    if isinstance(opened, Response):
-        return opened
-    link, owner = opened
-    share_links.record_opening(
-        session, link=link, what="pdf", user_agent=request.headers.get("user-agent")
-    )
-    summary = report.build_report(session, user=owner, options=share_links.link_options(link))
+    summary = _open(request, session, token, what="pdf")
+    if isinstance(summary, Response):
+        return summary
     response = pdf_response(summary_pdf(summary), summary.filename, attachment=False)
     response.headers["X-Robots-Tag"] = SHARED_HEADERS["X-Robots-Tag"]
     return response
