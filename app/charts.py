@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from xml.sax.saxutils import escape
 
 from markupsafe import Markup
@@ -518,6 +518,26 @@ class _Frame:
         score = min(max(score, 0.0), 100.0)
         return self.top + (100.0 - score) / 100.0 * self.plot_h
 
+    # Years of daily points write thousands of coordinates: each distinct one is formatted once.
+    @property
+    def mid_x_text(self) -> tuple[str, ...]:
+        """The middle of each day's slot as written in the markup, by day index."""
+        return _mid_x_text(self.left, self.plot_w, self.n_days)
+
+    @cached_property
+    def score_y_text(self) -> list[str]:
+        """The height of each whole score 0–100 as written in the markup."""
+        scale = self.plot_h / 100.0
+        return [_f(self.top + (100.0 - score) * scale) for score in range(101)]
+
+
+@lru_cache(maxsize=16)
+def _mid_x_text(left: int, plot_w: float, n_days: int) -> tuple[str, ...]:
+    # Shared by every chart of a page: they all span the same days at the same width.
+    day_w = plot_w / n_days
+    x0 = left + day_w / 2
+    return tuple(_f(x0 + index * day_w) for index in range(n_days))
+
 
 # --- pieces ---------------------------------------------------------------------------------
 
@@ -657,10 +677,8 @@ def _points_svg(
     if frame.n_days > LINKED_POINTS_MAX_DAYS:
         # Years of days: each point is a dot drawn by a round line cap, all in one path. The
         # same picture as a circle per day at a third of the markup, and fast to write out.
-        dots = "".join(
-            f"M{_f(x0 + (day - start).days * day_w)} {_f(top + (100.0 - value) * scale)}h0"
-            for day, value in values.items()
-        )
+        xs, ys = frame.mid_x_text, frame.score_y_text
+        dots = "".join(f"M{xs[(day - start).days]} {ys[value]}h0" for day, value in values.items())
         return [
             f'<path class="pts-path" d="{dots}" fill="none" stroke="{BLUE}" '
             f'stroke-opacity="0.6" stroke-width="{_f(2 * radius)}" stroke-linecap="round"/>'
@@ -760,7 +778,7 @@ def _mean_path_svg(
             run.clear()
 
     # means holds one entry per day from frame.start, so the position is the index.
-    x0, day_w = frame.left + frame.day_w / 2, frame.day_w
+    xs, day_w = frame.mid_x_text, frame.day_w
     top, scale = frame.top, frame.plot_h / 100.0
     # Over years a day is a fraction of a unit wide: one vertex per half unit draws the same
     # line with a fraction of the markup. Every run keeps its first and last day.
@@ -779,7 +797,7 @@ def _mean_path_svg(
         ):
             continue
         score = min(max(mean, 0.0), 100.0)
-        run.append(f"{_f(x0 + index * day_w)} {_f(top + (100.0 - score) * scale)}")
+        run.append(f"{xs[index]} {_f(top + (100.0 - score) * scale)}")
     close_run()
     if not parts:
         return ""

@@ -47,7 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = app.state.database.writer
     app.state.secret_key = settings.resolved_secret_key()
 
-    app.add_middleware(GZipMiddleware, minimum_size=800, compresslevel=6)
+    # Level 4: on a five-year trends page (390 KB of SVG) 5 ms for 113 KB, where level 6
+    # takes 20 ms to save 5 KB more.
+    app.add_middleware(GZipMiddleware, minimum_size=800, compresslevel=4)
     app.add_middleware(SecurityMiddleware)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(api.router)
