@@ -14,6 +14,7 @@ from app.deps import WebOwnedStep, WebUser
 from app.models import DoseStep, User
 from app.schemas import DoseStepCreate, DoseStepUpdate
 from app.services import dose_steps
+from app.services.entries import patient_today
 from app.web.templating import render
 
 router = APIRouter()
@@ -44,6 +45,14 @@ def _validate(values: dict[str, str]) -> tuple[DoseStepCreate | None, dict[str, 
         return None, errors
 
 
+# What the page says after a change, keyed by the redirect's `message`.
+_DONE = {
+    "added": "Dose step added.",
+    "changed": "Dose step changed.",
+    "deleted": "Dose step deleted.",
+}
+
+
 def _page(
     request: Request,
     session: SessionDep,
@@ -61,9 +70,11 @@ def _page(
         {
             "rows": dose_steps.timeline(steps),
             "sentence": dose_steps.timeline_sentence(steps),
+            "today": patient_today(user),
             "values": values or {},
             "errors": errors or {},
-            "message": request.query_params.get("message"),
+            # Only our own words: a link cannot put a sentence of its choosing on this page.
+            "message": _DONE.get(request.query_params.get("message", "")),
         },
         status_code=status_code,
     )

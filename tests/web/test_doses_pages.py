@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import httpx2
 import pytest
 from sqlmodel import Session, col, select
 
 from app.models import DoseStep, User
+from app.services.entries import patient_today
 from tests.conftest import Browser
 from tests.factories import make_step
 from tests.pages import error_beside, one, parse, text_of
@@ -48,7 +49,27 @@ def test_adding_steps_builds_the_timeline(browser: Browser, session: Session) ->
     assert "From 5 Jan 2026 to 18 Jan 2026" in rows[0]
     assert "1.5 mg at bedtime" in rows[1]
     assert "From 19 Jan 2026, still in force" in rows[1]
-    assert "added" in text_of(one(soup, "[role=status]"))
+    assert text_of(one(soup, "[role=status]")) == "Dose step added."
+
+
+def test_the_status_line_says_only_the_app_s_own_words(browser: Browser) -> None:
+    soup = parse(browser.get("/doses?message=deleted. Your doctor says stop LDN today"))
+
+    assert soup.select("[role=status]") == []
+    assert "doctor" not in soup.get_text()
+
+
+def test_a_step_that_starts_later_reads_as_planned(
+    browser: Browser, session: Session, user: User
+) -> None:
+    today = patient_today(user)
+    make_step(session, user=user, start=today - timedelta(days=20), dose_mg=0)
+    make_step(session, user=user, start=today + timedelta(days=7), dose_mg=1.5)
+
+    rows = [text_of(row) for row in parse(browser.get("/doses")).select("ol.timeline > li")]
+
+    assert "still in force" not in rows[1]
+    assert "(planned)" in rows[1]
 
 
 def test_a_second_step_on_the_same_date_is_refused_beside_the_start_date(
