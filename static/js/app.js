@@ -2,24 +2,38 @@
 (function () {
   "use strict";
 
-  // A slider counts as answered only once the patient moves it (SPEC §2).
+  // A slider counts as answered only once the patient moves it (SPEC §2): the "Not answered"
+  // box is the truth, and the readout and what a screen reader hears follow it.
+  document.documentElement.classList.add("js");
+
+  function describe(scale) {
+    var range = scale.querySelector("input[type=range]");
+    var box = scale.querySelector("[data-unanswered]");
+    if (!range || !box) return;
+    var output = scale.querySelector("output");
+    if (output) output.textContent = box.checked ? "not answered" : range.value;
+    range.setAttribute("aria-valuetext", box.checked ? "not answered" : range.value + " out of 100");
+  }
+
   function markAnswered(range) {
     var scale = range.closest("[data-scale]");
     if (!scale) return;
     var box = scale.querySelector("[data-unanswered]");
     if (box) box.checked = false;
-    scale.classList.remove("is-unanswered");
-    showValue(scale, range);
+    describe(scale);
   }
 
-  function showValue(scale, range) {
-    var output = scale.querySelector("output");
-    var unanswered = scale.classList.contains("is-unanswered");
-    if (output) output.textContent = unanswered ? "not answered" : range.value;
-    range.setAttribute("aria-valuetext", unanswered ? "not answered" : range.value + " out of 100");
+  function describeAll(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("[data-scale]"), describe);
   }
 
   document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target instanceof HTMLInputElement && target.type === "range") markAnswered(target);
+  });
+  // A tap on the thumb where it already is moves nothing and fires no input event, yet the
+  // patient chose that value. (A scroll that starts on the slider ends in pointercancel.)
+  document.addEventListener("pointerup", function (event) {
     var target = event.target;
     if (target instanceof HTMLInputElement && target.type === "range") markAnswered(target);
   });
@@ -28,10 +42,13 @@
     var box = event.target;
     if (!(box instanceof HTMLInputElement) || !box.hasAttribute("data-unanswered")) return;
     var scale = box.closest("[data-scale]");
-    var range = scale && scale.querySelector("input[type=range]");
-    if (!scale || !range) return;
-    scale.classList.toggle("is-unanswered", box.checked);
-    showValue(scale, range);
+    if (scale) describe(scale);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { describeAll(document); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    describeAll(target && target.isConnected ? target : document);
   });
 
   // Registration records the browser's time zone, so "today" is the patient's today.

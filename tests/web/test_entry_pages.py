@@ -58,7 +58,7 @@ def test_today_shows_all_eight_items_untouched(browser: Browser, user: User) -> 
         assert f"100 = {item.high_anchor}" in anchors
         unanswered = one(box, f"input[type=checkbox][name={item.key}_unanswered]")
         assert unanswered.has_attr("checked")
-        assert slider.get("aria-valuetext") == "not answered"
+        assert text_of(one(box, "output")) == "not answered"
 
 
 def test_every_range_input_has_a_label(browser: Browser) -> None:

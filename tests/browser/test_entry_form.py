@@ -1,0 +1,92 @@
+"""The daily form in Chromium: sliders start unanswered, with and without JavaScript (SPEC §2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.browser.conftest import LiveServer, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def no_script(chromium: Browser) -> Iterator[BrowserContext]:
+    context = chromium.new_context(
+        viewport={"width": 360, "height": 740}, java_script_enabled=False
+    )
+    yield context
+    context.close()
+
+
+def _today(context: BrowserContext, server: LiveServer, email: str) -> Page:
+    server.register(email)
+    page = context.new_page()
+    sign_in(page, server, email)
+    return page
+
+
+def _saved_pain(server: LiveServer, email: str) -> list[object]:
+    with server.api(email) as api:
+        return [day["pain"] for day in api.get("/api/v1/entries").json()]
+
+
+def test_a_tap_where_the_hidden_thumb_rests_answers_the_item(
+    context: BrowserContext, live_server: LiveServer
+) -> None:
+    email = "tap@example.org"
+    page = _today(context, live_server, email)
+    slider = page.locator("#pain")
+    unanswered = page.locator("input[name=pain_unanswered]")
+    expect(slider).to_have_attribute("aria-valuetext", "not answered")
+    expect(page.locator("#pain-value")).to_have_text("not answered")
+
+    slider.click()  # the middle of the track: 50, where the thumb already rests, so no input event
+
+    expect(slider).to_have_value("50")
+    expect(unanswered).not_to_be_checked()
+    expect(slider).to_have_attribute("aria-valuetext", "50 out of 100")
+    expect(page.locator("#pain-value")).to_have_text("50")
+
+    unanswered.check()  # and back: the patient can take an answer back
+    expect(slider).to_have_attribute("aria-valuetext", "not answered")
+    expect(page.locator("#pain-value")).to_have_text("not answered")
+
+    slider.click()
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator("[data-save-status]")).to_contain_text("Saved")
+    assert _saved_pain(live_server, email) == [50]
+
+
+def test_without_javascript_the_thumb_shows_once_not_answered_is_unticked(
+    no_script: BrowserContext, live_server: LiveServer
+) -> None:
+    email = "noscript@example.org"
+    page = _today(no_script, live_server, email)
+    slider = page.locator("#pain")
+    untouched = slider.screenshot()
+    # No stale readout: without a script it could not follow the slider.
+    expect(page.locator("#pain-value")).to_be_hidden()
+
+    page.uncheck("input[name=pain_unanswered]")
+    assert slider.screenshot() != untouched, "the thumb should appear"
+    slider.focus()
+    for _ in range(5):
+        slider.press("ArrowRight")
+    page.click("#entry-form button[type=submit]")
+
+    page.wait_for_url("**/entries/*?saved=1")
+    assert _saved_pain(live_server, email) == [55]
+
+
+@pytest.mark.parametrize("path", ["/today", "/history", "/doses", "/trends", "/compare", "/report"])
+def test_pages_fit_a_360_pixel_phone(context: BrowserContext, live_server: LiveServer, path: str):
+    page = _today(context, live_server, f"narrow{path.strip('/')}@example.org")
+    page.goto(f"{live_server.url}{path}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    if path == "/today":
+        # The save button stays within thumb's reach while the form scrolls under it.
+        page.mouse.wheel(0, 1500)
+        expect(page.locator("#entry-form button[type=submit]")).to_be_in_viewport()
