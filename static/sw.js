@@ -2,7 +2,8 @@
 //
 // - The app shell (CSS, JS, icons, the offline page) is precached per VERSION.
 // - Pages: network first; the last copy seen is the fallback when offline.
-// - Never cached: htmx fragments, POSTs, the JSON API, /sync, sign-in pages, share links.
+// - Never cached: htmx fragments, POSTs, the JSON API, /sync, sign-in pages, share links,
+//   the report and settings pages.
 // - Days saved offline wait in IndexedDB (see static/js/outbox.js); Background Sync,
 //   where the browser has it, flushes them even after the page is closed.
 /* eslint-env serviceworker */
@@ -23,7 +24,11 @@ const SHELL = [
   "/static/icons/icon-192.png",
   "/static/icons/icon.svg",
 ];
-const NEVER_CACHE = ["/api/", "/sync", "/login", "/register", "/logout", "/docs", "/openapi.json", "/sw.js", "/shared/"];
+// Also never: the report and settings pages, which can show a share link or a backup.
+const NEVER_CACHE = [
+  "/api/", "/sync", "/login", "/register", "/logout", "/docs", "/openapi.json", "/sw.js",
+  "/shared/", "/report", "/settings",
+];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -47,7 +52,10 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "clear-caches") {
     event.waitUntil(
-      caches.keys().then((names) => Promise.all(names.map((name) => caches.delete(name))))
+      // Pages only: the shell holds nothing personal and keeps offline saving working.
+      caches.keys().then((names) => Promise.all(
+        names.filter((name) => name.startsWith("ldn-pages-")).map((name) => caches.delete(name))
+      ))
     );
   }
 });
@@ -63,15 +71,26 @@ self.addEventListener("fetch", (event) => {
   if (request.headers.get("HX-Request") || neverCached(url)) return;
 
   if (url.pathname.startsWith("/static/")) {
-    event.respondWith(
-      caches.match(request).then((cached) => cached || fetch(request))
-    );
+    event.respondWith(staticFile(request));
     return;
   }
   if (request.mode === "navigate") {
     event.respondWith(networkFirst(request));
   }
 });
+
+// Static files are versioned by name or ?v=: a copy is good until the version changes. One
+// fetched here (the shell after a cache was cleared) is kept for the next offline visit.
+async function staticFile(request) {
+  const cached = await caches.match(request);
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok) {
+    const cache = await caches.open(SHELL_CACHE);
+    await cache.put(request, response.clone());
+  }
+  return response;
+}
 
 async function networkFirst(request) {
   try {

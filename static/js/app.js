@@ -67,22 +67,26 @@
   var account = body && body.dataset.account ? body.dataset.account : null;
   var outbox = window.LdnOutbox;
 
-  function clearCaches() {
+  // Only the pages: the app shell (CSS, scripts, the offline page) holds nothing personal,
+  // and without it the next offline visit could not save a day.
+  function clearPageCaches() {
     if (!window.caches) return Promise.resolve();
     if (navigator.serviceWorker && navigator.serviceWorker.controller) {
       navigator.serviceWorker.controller.postMessage({ type: "clear-caches" });
     }
     return caches.keys().then(function (names) {
-      return Promise.all(names.map(function (name) { return caches.delete(name); }));
+      return Promise.all(names.filter(function (name) { return name.indexOf("ldn-pages-") === 0; })
+        .map(function (name) { return caches.delete(name); }));
     });
   }
 
   // Pages of one account must never be shown to another: drop every cached page when the
-  // account changes or the patient signs out.
+  // account changes, and whenever the sign-in page shows (after signing out here, or because
+  // this device was signed out from another one). Those pages are never served from a cache.
   var previous = null;
   try { previous = localStorage.getItem("ldn-account"); } catch (e) { /* private mode */ }
-  if (!account && /[?&]signed_out=1/.test(location.search)) clearCaches();
-  if (account && previous && previous !== account) clearCaches();
+  if (!account && /^\/(login|register)$/.test(location.pathname)) clearPageCaches();
+  if (account && previous && previous !== account) clearPageCaches();
   if (account) { try { localStorage.setItem("ldn-account", account); } catch (e) { /* ignore */ } }
 
   if ("serviceWorker" in navigator) {
@@ -153,15 +157,16 @@
     return outbox.flush({ account: account, csrfToken: body.dataset.csrf }).then(updateBadge);
   }
 
-  // The network failed while saving: keep the day on this device instead.
-  document.addEventListener("htmx:sendError", function (event) {
-    var form = event.detail && event.detail.elt;
-    if (!form || form.id !== "entry-form" || !account || !outbox) return;
+  // The server did not take the day: keep it on this device instead, and send it later.
+  function keepOnDevice(form, message) {
     var entry = entryFromForm(form);
-    if (!entry) { say(form, "Answer at least one question before saving the day."); return; }
-    outbox.put({ account: account, date: entry.date, entry: entry, csrf: body.dataset.csrf })
+    if (!entry) {
+      say(form, "Answer at least one question before saving the day.");
+      return Promise.resolve();
+    }
+    return outbox.put({ account: account, date: entry.date, entry: entry, csrf: body.dataset.csrf })
       .then(function () {
-        say(form, "Saved on this phone — will sync when you're online.");
+        say(form, message);
         updateBadge();
         if (navigator.serviceWorker && "SyncManager" in window) {
           navigator.serviceWorker.ready.then(function (registration) {
@@ -170,7 +175,103 @@
         }
       })
       .catch(function () { say(form, "This phone could not keep the day. Please try again."); });
+  }
+
+  function entryForm(event) {
+    var form = event.detail && event.detail.elt;
+    return form && form.id === "entry-form" && account && outbox ? form : null;
+  }
+
+  // No network at all.
+  document.addEventListener("htmx:sendError", function (event) {
+    var form = entryForm(event);
+    if (form) keepOnDevice(form, "Saved on this phone — will sync when you're online.");
   });
+  // The server answered but did not save: an error on its side, an expired page (403), or a
+  // session that ended (the answer sends the page on to sign in). Checked before htmx follows
+  // that redirect, so the day is already safe on the phone. 422 shows the form's own messages.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var form = entryForm(event);
+    var xhr = event.detail.xhr;
+    if (!form || !xhr) return;
+    var redirect = xhr.getResponseHeader("HX-Redirect") || "";
+    var message = "Not saved on the server yet — kept on this phone, and sent again shortly.";
+    if (redirect.indexOf("/login") === 0) {
+      // Leave for the sign-in page only once the day is stored: leaving could cut that short.
+      event.preventDefault();
+      keepOnDevice(form, message).then(function () { location.href = redirect; });
+    } else if (xhr.status >= 400 && xhr.status !== 422) {
+      keepOnDevice(form, message);
+    }
+  });
+
+  function localDay(moment) {
+    var month = String(moment.getMonth() + 1).padStart(2, "0");
+    var day = String(moment.getDate()).padStart(2, "0");
+    return moment.getFullYear() + "-" + month + "-" + day;
+  }
+
+  // A /today page kept from an earlier day (opened offline) must not save onto that day:
+  // turn it into an empty form for this device's today.
+  function freshToday(form, today) {
+    var path = "/entries/" + today;
+    form.dataset.day = today;
+    form.setAttribute("action", path);
+    form.setAttribute("hx-post", path);
+    form.querySelectorAll("[data-unanswered]").forEach(function (box) { box.checked = true; });
+    form.querySelectorAll("input[type=radio][value='']").forEach(function (radio) { radio.checked = true; });
+    form.querySelectorAll("input[type=text], input[type=time], textarea").forEach(function (field) { field.value = ""; });
+    var heading = form.querySelector("h1");
+    var date = new Date(today + "T12:00:00");
+    if (heading) {
+      heading.textContent = "Today, " + date.toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long" });
+    }
+    var earlier = form.querySelector(".day-nav[href]");
+    if (earlier) earlier.setAttribute("href", "/entries/" + localDay(new Date(date.getTime() - 864e5)));
+    document.querySelectorAll(".danger-zone, .day-history, [data-retrospective]").forEach(function (old) { old.remove(); });
+    say(form, "");
+  }
+
+  // Answers saved on this phone and not yet on the server are what the patient last wrote:
+  // show them, so that a further edit builds on them instead of replacing them.
+  function fillFrom(form, entry) {
+    form.querySelectorAll("[data-scale] input[type=range]").forEach(function (range) {
+      var value = entry[range.name];
+      var box = form.querySelector("[name=" + range.name + "_unanswered]");
+      if (box) box.checked = value === null || value === undefined;
+      if (value !== null && value !== undefined) range.value = value;
+    });
+    function choose(name, value) {
+      var wanted = value === null || value === undefined ? "" : String(value);
+      var radio = form.querySelector("input[type=radio][name=" + name + "][value='" + wanted + "']");
+      if (radio) radio.checked = true;
+    }
+    Object.keys(entry.side_effects || {}).forEach(function (key) { choose(key, entry.side_effects[key]); });
+    choose("dose_taken", entry.dose_taken === true ? "yes" : entry.dose_taken === false ? "no" : null);
+    choose("pgic", entry.pgic);
+    ["dose_time", "notes", "other_text", "dose_mg"].forEach(function (key) {
+      var field = form.querySelector("[name=" + key + "]");
+      if (field) field.value = entry[key] === null || entry[key] === undefined ? "" : String(entry[key]);
+    });
+    say(form, "Saved on this phone — will sync when you're online.");
+  }
+
+  var form = document.getElementById("entry-form");
+  if (form && account) {
+    var today = localDay(new Date());
+    if (location.pathname === "/today" && form.dataset.day < today) freshToday(form, today);
+    if (outbox) {
+      outbox.waiting(account).then(function (records) {
+        var mine = records.filter(function (record) { return record.date === form.dataset.day; })[0];
+        if (!mine) return;
+        fillFrom(form, mine.entry);
+        // The sliders' readouts follow their "Not answered" boxes (see the top of this file).
+        form.querySelectorAll("[data-unanswered]").forEach(function (box) {
+          box.dispatchEvent(new Event("change", { bubbles: true }));
+        });
+      }).catch(function () { /* no IndexedDB: nothing waits */ });
+    }
+  }
 
   window.addEventListener("online", flush);
   document.addEventListener("DOMContentLoaded", flush);

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,9 +73,24 @@ def sign_in(page: Page, server: LiveServer, email: str) -> None:
     page.wait_for_url("**/today*")
 
 
+def wait_until(page: Page, script: str, timeout: float = 15.0) -> None:
+    """Poll a page expression, awaiting it if it is a promise, until it is truthy.
+
+    (Playwright's wait_for_function takes a returned promise itself as truthy, so it cannot
+    wait for asynchronous answers such as the Cache Storage API's.)
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not true after {timeout} s: {script}")
+        page.wait_for_timeout(100)
+
+
 def wait_for_worker(page: Page) -> None:
     """Until the service worker controls the page (it claims clients on activate)."""
-    page.wait_for_function(
-        "navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller)",
-        timeout=15000,
+    wait_until(
+        page, "navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller)"
     )
+
+
+NO_PAGE_CACHE = "caches.keys().then(names => !names.some(n => n.startsWith('ldn-pages-')))"

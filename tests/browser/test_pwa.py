@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,9 +12,11 @@ from playwright.sync_api import BrowserContext, Page, Playwright, expect
 from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    NO_PAGE_CACHE,
     LiveServer,
     sign_in,
     wait_for_worker,
+    wait_until,
 )
 
 pytestmark = pytest.mark.browser
@@ -215,16 +217,133 @@ def test_two_devices_editing_one_day_keep_the_later_edit(chromium, live_server: 
     assert '"pain": 30' in str(revisions[0][1])
 
 
-def test_signing_out_clears_every_cache(context: BrowserContext, live_server: LiveServer):
-    page = _signed_in_with_worker(context, live_server, "leave@example.org")
-    cached = page.evaluate(
+def _cached_urls(page: Page) -> list[str]:
+    return page.evaluate(
         """caches.keys().then(names => Promise.all(names.map(n => caches.open(n)
             .then(c => c.keys())))).then(lists => lists.flat().map(r => r.url))"""
     )
-    assert any(url.endswith("/today") for url in cached)
+
+
+def test_signing_out_clears_every_cached_page_and_keeps_the_shell(
+    context: BrowserContext, live_server: LiveServer
+):
+    page = _signed_in_with_worker(context, live_server, "leave@example.org")
+    assert any(url.endswith("/today") for url in _cached_urls(page))
     page.click("text=Sign out")
     page.wait_for_url("**/login?signed_out=1")
-    page.wait_for_function("caches.keys().then(names => names.length === 0)", timeout=10000)
+    wait_until(page, NO_PAGE_CACHE)
+    left = _cached_urls(page)
+    assert not [url for url in left if "/static/" not in url and not url.endswith("/offline")]
+    assert any("/static/js/app.js" in url for url in left)  # offline saving still works
+
+
+def test_after_signing_out_and_in_again_a_day_still_saves_offline(
+    context: BrowserContext, live_server: LiveServer
+):
+    email = "again@example.org"
+    page = _signed_in_with_worker(context, live_server, email)
+    page.click("text=Sign out")
+    page.wait_for_url("**/login?signed_out=1")
+    sign_in(page, live_server, email)
+    page.goto(f"{live_server.url}/today")
+    live_server.stop()
+    page.reload()
+    _answer_pain(page, 21)
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
+    live_server.start()
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=10000)
+    assert _rows(live_server, "SELECT pain FROM diary_entry") == [(21,)]
+
+
+def test_the_sign_in_page_drops_cached_pages_when_signed_out_elsewhere(
+    context: BrowserContext, live_server: LiveServer
+):
+    page = _signed_in_with_worker(context, live_server, "lost-phone@example.org")
+    with live_server.api("lost-phone@example.org") as api:
+        assert api.post("/api/v1/account/logout-everywhere").status_code == 204
+    page.goto(f"{live_server.url}/today")  # the session is gone: on to the sign-in page
+    assert "/login" in page.url
+    wait_until(page, NO_PAGE_CACHE)
+
+
+def test_a_today_page_kept_from_yesterday_saves_onto_today(
+    context: BrowserContext, live_server: LiveServer
+):
+    email = "stale@example.org"
+    page = _signed_in_with_worker(context, live_server, email)
+    kept_day = page.locator("#entry-form").get_attribute("data-day")
+    assert kept_day is not None
+    tomorrow = date.fromisoformat(kept_day) + timedelta(days=1)
+    live_server.stop()
+    # The phone wakes up the next morning with no network: /today comes from the cache.
+    context.clock.install(time=datetime(tomorrow.year, tomorrow.month, tomorrow.day, 9, 0))
+    page.reload()
+    expect(page.locator("#entry-form")).to_have_attribute("data-day", tomorrow.isoformat())
+    expect(page.locator("h1")).to_contain_text(f"Today, {tomorrow:%A} {tomorrow.day} {tomorrow:%B}")
+    _answer_pain(page, 44)
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
+    records = page.evaluate("LdnOutbox.all()")
+    assert [record["date"] for record in records] == [tomorrow.isoformat()]
+
+
+def test_a_second_offline_edit_of_a_day_builds_on_the_first(
+    context: BrowserContext, live_server: LiveServer
+):
+    page = _signed_in_with_worker(context, live_server, "twice@example.org")
+    live_server.stop()
+    page.reload()
+    _answer_pain(page, 33)
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
+    page.reload()  # still offline: the cached page knows nothing of the first edit
+    expect(page.locator("#pain-value")).to_have_text("33")
+    page.fill("#notes", "Slept badly")
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator("[data-save-status]")).to_have_text(
+        "Saved on this phone — will sync when you're online."
+    )
+    live_server.start()
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=10000)
+    assert _rows(live_server, "SELECT pain, notes FROM diary_entry") == [(33, "Slept badly")]
+
+
+def test_a_save_the_server_refuses_is_kept_on_the_phone(
+    context: BrowserContext, live_server: LiveServer
+):
+    page = _signed_in_with_worker(context, live_server, "refused@example.org")
+    # A page left open too long: its CSRF token no longer matches (403).
+    page.evaluate(
+        """document.querySelector('#entry-form [name=csrf_token]').value = 'stale';
+        document.body.setAttribute('hx-headers', '{"X-CSRF-Token": "stale"}')"""
+    )
+    _answer_pain(page, 61)
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator("[data-save-status]")).to_have_text(
+        "Not saved on the server yet — kept on this phone, and sent again shortly."
+    )
+    expect(page.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
+    page.reload()  # a fresh page, a fresh token: the day goes through
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=10000)
+    assert _rows(live_server, "SELECT pain FROM diary_entry") == [(61,)]
+
+
+def test_a_day_saved_as_the_session_ends_survives_signing_in_again(
+    context: BrowserContext, live_server: LiveServer
+):
+    email = "expired@example.org"
+    page = _signed_in_with_worker(context, live_server, email)
+    with live_server.api(email) as api:
+        assert api.post("/api/v1/account/logout-everywhere").status_code == 204
+    _answer_pain(page, 72)
+    page.click("#entry-form button[type=submit]")  # the answer sends the page to sign in
+    page.wait_for_url("**/login")
+    sign_in(page, live_server, email)
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=10000)
+    assert _rows(live_server, "SELECT pain FROM diary_entry") == [(72,)]
 
 
 def test_pages_make_no_request_to_another_origin(context: BrowserContext, live_server: LiveServer):
