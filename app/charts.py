@@ -5,7 +5,9 @@ SVG 1.1 drawing: presentation attributes (``fill=``, ``stroke=``, ``font-size=``
 ``class=`` hooks for the page CSS, never ``style=`` (the Content-Security-Policy forbids inline
 styles), no ``<script>``, no ``<foreignObject>``, no fonts or images from elsewhere. The only
 links are the optional per-day ``<a href>`` (SVG 2 ``href``, understood by every current
-browser; the PDF is drawn without them).
+browser; the PDF is drawn without them). They carry ``tabindex="-1"``: a range holds up to
+hundreds of them, too many tab stops, and the page's data table under each chart gives
+keyboard users the same days as ordinary links; pointer and screen-reader users keep them.
 
 Why write the SVG by hand rather than use a chart library: no maintained Python library
 produces small, accessible, static SVG with per-day links, dose bands and print-crisp output
@@ -27,8 +29,9 @@ lightness, so the charts read in black and white. The page shows the same number
 from __future__ import annotations
 
 import html
+import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
@@ -41,6 +44,7 @@ from app.items import SEVERITY_LABELS, SIDE_EFFECTS, RatedItem, SideEffect
 __all__ = [
     "DoseBand",
     "interval_bar",
+    "interval_reach",
     "multi_item_chart",
     "rolling_mean",
     "side_effect_strip",
@@ -466,7 +470,7 @@ def side_effect_strip(
                     else ("no side effects" if answered_any else "not answered")
                 )
             out.append(
-                f'<a href="{_attr(day_href(day))}" '
+                f'<a href="{_attr(day_href(day))}" tabindex="-1" '
                 f'aria-label="{_attr(_short(day, with_year))}: {_attr(said)}">'
                 f'<rect class="hit" x="{_f(frame.x_edge(day))}" y="{top}" '
                 f'width="{_f(frame.day_w)}" height="{_f(frame.plot_h)}"/></a>'
@@ -700,7 +704,7 @@ def _points_svg(
             said = f"{name} {value}" if value is not None else f"{name} not recorded"
             dot = "" if value is None else _point_svg(frame.x_mid(day), frame.y(value), radius)
             out.append(
-                f'<a href="{_attr(day_href(day))}" '
+                f'<a href="{_attr(day_href(day))}" tabindex="-1" '
                 f'aria-label="{_attr(_short(day, with_year))}: {_attr(said)}">'
                 f'<rect class="hit" x="{_f(frame.x_edge(day))}" y="{frame.top}" '
                 f'width="{_f(frame.day_w)}" height="{_f(frame.plot_h)}" fill="#000000" '
@@ -709,7 +713,7 @@ def _points_svg(
     else:
         for day, value in values.items():
             out.append(
-                f'<a href="{_attr(day_href(day))}" '
+                f'<a href="{_attr(day_href(day))}" tabindex="-1" '
                 f'aria-label="{_attr(_short(day, with_year))}: {_attr(name)} {value}">'
                 f"{_point_svg(frame.x_mid(day), frame.y(value), radius)}</a>"
             )
@@ -1007,28 +1011,39 @@ def _f(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def interval_reach(values: Iterable[float]) -> float:
+    """Half-width of a shared interval-bar axis: the largest distance from 0, rounded up to a
+    multiple of 10 and at least 20, so bars drawn with it are on one scale."""
+    largest = max((abs(value) for value in values), default=0.0)
+    return max(20.0, 10.0 * math.ceil(largest / 10.0 - 1e-9))
+
+
 def interval_bar(
     *,
     diff: float,
     low: float,
     high: float,
     item: RatedItem,
+    reach: float | None = None,
     width: int = 220,
-    height: int = 28,
+    height: int = 34,
 ) -> Markup:
     """A difference from baseline and its 95% interval, drawn so that right is always better.
 
     For items where lower is better the axis is flipped (a fall in pain points right), so a
     row of bars reads the same way for every item; dream vividness, with no better direction,
-    draws "higher" to the right.
+    draws "higher" to the right. `reach` is the axis's half-width in points: pass one value
+    (see `interval_reach`) to every bar that is read together, so their lengths compare. The
+    ends of the axis are labelled with it, and "0" (no change) in the middle.
     """
     flip = item.better == "lower"
     shown = [(-value if flip else value) for value in (diff, low, high)]
-    reach = max(20.0, *(abs(value) for value in shown))
-    reach = float(((int(reach) + 9) // 10) * 10)
+    if reach is None:
+        reach = interval_reach(shown)
     pad = 6.0
 
     def x(value: float) -> float:
+        value = min(max(value, -reach), reach)
         return pad + (value + reach) / (2 * reach) * (width - 2 * pad)
 
     centre, lo, hi = shown[0], min(shown[1:]), max(shown[1:])
@@ -1037,22 +1052,29 @@ def interval_bar(
         f"{item.label}: {diff:+.1f} points against baseline, 95% interval {low:+.1f} to "
         f"{high:+.1f}; to the right is {right_word}"
     )
-    mid = height / 2
+    mid = 11.0
+    text_y = height - 2
+    reach_text = f"{reach:g}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="interval-bar" role="img" '
         f'aria-label="{_attr(label)}" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" font-family="{_attr(FONT)}">',
         f'<line x1="{_f(pad)}" y1="{_f(mid)}" x2="{_f(width - pad)}" y2="{_f(mid)}" '
         f'stroke="{GRID}" stroke-width="1"/>',
-        f'<line x1="{_f(x(0))}" y1="2" x2="{_f(x(0))}" y2="{height - 2}" stroke="{AXIS}" '
+        f'<path d="M{_f(pad)} {_f(mid - 4)}v8M{_f(width - pad)} {_f(mid - 4)}v8" '
+        f'stroke="{AXIS}" stroke-width="1" fill="none"/>',
+        f'<line x1="{_f(x(0))}" y1="1" x2="{_f(x(0))}" y2="{_f(mid + 8)}" stroke="{AXIS}" '
         'stroke-width="1.5"/>',
         f'<rect x="{_f(x(lo))}" y="{_f(mid - 5)}" width="{_f(max(1.0, x(hi) - x(lo)))}" '
         f'height="10" rx="3" fill="{SKY}" stroke="{BLUE}" stroke-width="1"/>',
         f'<circle cx="{_f(x(centre))}" cy="{_f(mid)}" r="4.5" fill="{BLACK}"/>',
-        f'<text x="{_f(pad)}" y="{height - 1}" font-size="{SMALL - 1}" fill="{SOFT_INK}" '
-        f'aria-hidden="true">{escape(left_word)}</text>',
-        f'<text x="{_f(width - pad)}" y="{height - 1}" font-size="{SMALL - 1}" '
-        f'fill="{SOFT_INK}" text-anchor="end" aria-hidden="true">{escape(right_word)}</text>',
+        f'<g aria-hidden="true" font-size="{SMALL - 1}" fill="{SOFT_INK}">',
+        f'<text class="scale-end" x="{_f(pad)}" y="{text_y}">'
+        f"{escape(reach_text)} points {escape(left_word)}</text>",
+        f'<text class="scale-zero" x="{_f(x(0))}" y="{text_y}" text-anchor="middle">0</text>',
+        f'<text class="scale-end" x="{_f(width - pad)}" y="{text_y}" text-anchor="end">'
+        f"{escape(reach_text)} points {escape(right_word)}</text>",
+        "</g>",
         "</svg>",
     ]
     return Markup("".join(parts))  # noqa: S704 (every value above is escaped or a number)

@@ -10,7 +10,15 @@ from datetime import date, timedelta
 import pytest
 from markupsafe import Markup
 
-from app.charts import DoseBand, multi_item_chart, rolling_mean, side_effect_strip, trend_chart
+from app.charts import (
+    DoseBand,
+    interval_bar,
+    interval_reach,
+    multi_item_chart,
+    rolling_mean,
+    side_effect_strip,
+    trend_chart,
+)
 from app.items import ITEMS_BY_KEY, SIDE_EFFECT_KEYS, SIDE_EFFECTS, RatedItem
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -249,6 +257,15 @@ def test_links_open_each_day_for_short_ranges():
     assert root.get("role") is None  # role="img" would hide the links
 
 
+@pytest.mark.parametrize("n_days", [30, 200])
+def test_day_links_are_out_of_the_tab_order(n_days):
+    # Hundreds of tab stops otherwise; the page's table under the chart has the same links.
+    root = parse(pain_chart(values(n_days), n_days=n_days, day_href=href))
+    links = list(root.iter(f"{SVG}a"))
+    assert links and all(a.get("tabindex") == "-1" for a in links)
+    assert all(a.get("aria-label") for a in links)
+
+
 def test_links_wrap_points_for_longer_ranges():
     days = values(200, missing={3})
     root = parse(pain_chart(days, n_days=200, day_href=href))
@@ -464,6 +481,7 @@ def test_side_effect_strip_links():
         "2 Mar: no side effects",
         "3 Mar: no entry",
     ]
+    assert all(a.get("tabindex") == "-1" for a in links)
     plain = parse(side_effect_strip(days=days, start=START, end=day(2), chart_id="se"))
     assert not list(plain.iter(f"{SVG}a"))
 
@@ -550,3 +568,64 @@ def test_multi_item_chart_empty():
         multi_item_chart(items=[PAIN], series={}, bands=[], start=START, end=day(29), chart_id="e")
     )
     assert "No entries in this range" in texts(root)
+
+
+# --- interval bars --------------------------------------------------------------------------
+
+
+def bar_geometry(markup: Markup) -> tuple[float, float, float, float]:
+    """(x of the dot, x of the interval's left end, of its right end, x of no change)."""
+    root = parse(markup)
+    dot = root.find(f"{SVG}circle")
+    box = root.find(f"{SVG}rect")
+    zero = root.find(f"{SVG}line[@stroke-width='1.5']")
+    assert dot is not None and box is not None and zero is not None
+    left = float(box.get("x", "0"))
+    return (
+        float(dot.get("cx", "0")),
+        left,
+        left + float(box.get("width", "0")),
+        float(zero.get("x1", "0")),
+    )
+
+
+def test_interval_reach_is_a_round_shared_scale():
+    assert interval_reach([]) == 20.0
+    assert interval_reach([-3.5, 12.0]) == 20.0
+    assert interval_reach([-31.4, 4.0]) == 40.0
+    assert interval_reach([30.0]) == 30.0
+    assert interval_reach([30.05]) == 40.0
+
+
+def test_interval_bars_of_one_scale_compare_and_label_their_ends():
+    small = interval_bar(diff=-5.0, low=-8.0, high=-2.0, item=PAIN, reach=40)
+    large = interval_bar(diff=-30.0, low=-36.0, high=-24.0, item=PAIN, reach=40)
+    for markup in (small, large):
+        ends = [t for t in texts(parse(markup)) if "points" in t]
+        assert ends == ["40 points worse", "40 points better"]
+        assert "0" in texts(parse(markup))
+    dot_small, *_, zero = bar_geometry(small)
+    dot_large, *_ = bar_geometry(large)
+    # Same scale: six times the change is six times as far from no change.
+    assert dot_large - zero == pytest.approx(6 * (dot_small - zero), abs=0.2)
+
+
+def test_interval_bar_right_is_better_for_every_item_and_keeps_its_label():
+    # Pain falls (better): drawn right of no change. Sleep rises (better): also right.
+    pain = interval_bar(diff=-9.0, low=-15.0, high=-3.0, item=PAIN, reach=20)
+    sleep = interval_bar(diff=9.0, low=3.0, high=15.0, item=SLEEP, reach=20)
+    for markup in (pain, sleep):
+        dot, left, right, zero = bar_geometry(markup)
+        assert zero < left < dot < right
+    assert parse(pain).get("aria-label") == (
+        "Pain: -9.0 points against baseline, 95% interval -15.0 to -3.0; to the right is better"
+    )
+    dreams = ITEMS_BY_KEY["dream_vividness"]
+    ends = [t for t in texts(parse(interval_bar(diff=1, low=0, high=2, item=dreams))) if " " in t]
+    assert ends == ["20 points lower", "20 points higher"]
+
+
+def test_interval_bar_keeps_an_end_beyond_the_scale_inside_the_picture():
+    markup = interval_bar(diff=-10.0, low=-70.0, high=50.0, item=SLEEP, reach=20)
+    _, left, right, _ = bar_geometry(markup)
+    assert left >= 0 and right <= 220

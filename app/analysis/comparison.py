@@ -18,6 +18,9 @@ Rules made precise here, where SPEC leaves room:
   a value (fewer if the step has fewer).
 - Bands and the responder's 30% threshold are judged on improvement_pct rounded to one decimal,
   the number the patient and the doctor see, so a printed 30.0 is never called "minimal".
+- In the same spirit diff_ci95 is rounded outwards to one decimal (low end down, high end up)
+  and the verdict is judged on those ends: the shown interval always holds the computed one, and
+  an interval printed as [−12.4, 0.0] is "no clear change", never "improved".
 - "no baseline" only when no baseline step exists at all; when it exists but an item has fewer
   than 7 values there (or in the step), the verdict is "not enough data", with the difference and
   interval still given whenever both sides have a value and the model has residual df.
@@ -113,6 +116,7 @@ class ItemStats:
     median: float | None
     last3_mean: float | None
     diff_vs_baseline: float | None
+    # Rounded outwards to 0.1, the ends shown and judged (see the module docstring).
     diff_ci95: tuple[float, float] | None
     pct_change_vs_baseline: float | None
     improvement_pct: float | None
@@ -253,6 +257,17 @@ def band_for(improvement_pct: float | None) -> Band | None:
     if shown < 50.0:
         return "moderate"
     return "substantial"
+
+
+def _round_outwards(low: float, high: float) -> tuple[float, float]:
+    """An interval's ends to one decimal, low end down and high end up, never narrower."""
+    # The allowance keeps an end that already is a tenth where it is (0.3 is 0.30000000000000004
+    # in binary and would otherwise go up to 0.4).
+    allowance = 1e-9
+    return (
+        math.floor(low * 10.0 + allowance) / 10.0 + 0.0,
+        math.ceil(high * 10.0 - allowance) / 10.0 + 0.0,
+    )
 
 
 def _direction_verdict(polarity: Polarity, low: float, high: float) -> Verdict:
@@ -512,8 +527,13 @@ def _item_stats(
         return ItemStats(**common, **no_difference, verdict="not enough data")
 
     diff = mean - base_mean
-    # Centred on the plain difference by construction, so table and interval always agree.
-    ci = None if interval is None else (diff - interval.half_width, diff + interval.half_width)
+    # Centred on the plain difference by construction, so table and interval always agree;
+    # rounded outwards so what is shown is what the verdict is judged on.
+    ci = (
+        None
+        if interval is None
+        else _round_outwards(diff - interval.half_width, diff + interval.half_width)
+    )
     pct = None if base_mean == 0 else 100.0 * diff / base_mean
     if pct is None or polarity == "neither":
         improvement = None

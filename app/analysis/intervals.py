@@ -27,7 +27,10 @@ The method used instead:
    positively autocorrelated, and a negative estimate from a few weeks of data is noise that
    would shrink the interval below even the independent-days one; clipping at 0 can only widen
    it. The upper bound keeps the whitening well conditioned (1 − ρ² ≥ 0.0975).
-   Then σ² = RSS(φ̂) / (n − p).
+   Then σ² = RSS(φ̂) / (n − p), but never less than 1/12 (SCORE_ROUNDING_VARIANCE): a whole
+   number on the 0–100 scale hides up to ±0.5 of what the patient felt, so no diary, not even
+   one that repeats the same score every day, carries less noise than that. Without the floor a
+   baseline of 50 every day and a step of 49 every day would get a zero-width interval [−1, −1].
 3. Variance of the plain difference. The table shows the plain difference of means, so the
    interval is centred on exactly that number (the GLS coefficients only serve to fit the
    noise): with c the contrast (1/n_step on the step's days, −1/n_base on the baseline's),
@@ -61,6 +64,9 @@ from scipy.signal import lfilter
 from scipy.special import stdtrit
 
 PHI_BOUNDS: Final = (0.0, 0.95)
+# Least daily variance an interval assumes: the variance of rounding to a whole score (uniform
+# on ±0.5), so identical scores cannot produce certainty.
+SCORE_ROUNDING_VARIANCE: Final = 1.0 / 12.0
 # Bounded Brent stops within this distance of the REML optimum; a shift of 0.001 in φ changes the
 # interval width by well under 1%.
 _PHI_TOLERANCE: Final = 1e-3
@@ -372,8 +378,12 @@ def mean_difference_intervals(
     level: float = 0.95,
     phi: float | None = None,
     df_method: Literal["satterthwaite", "residual"] = "satterthwaite",
+    min_variance: float = SCORE_ROUNDING_VARIANCE,
 ) -> dict[int, MeanDifference]:
-    """Each group's mean minus the reference group's, with an AR(1)-honest interval."""
+    """Each group's mean minus the reference group's, with an AR(1)-honest interval.
+
+    The daily variance is taken as at least `min_variance` (see SCORE_ROUNDING_VARIANCE).
+    """
     days, y, g, labels = _prepare(day_numbers, values, groups)
     p = int(labels.size)
     where = np.flatnonzero(labels == reference)
@@ -386,19 +396,24 @@ def mean_difference_intervals(
     counts = np.bincount(g, minlength=p)
     means = np.bincount(g, weights=y, minlength=p) / counts
     cov = _mean_covariance(days, g, p, fit.phi)
+    sigma2 = fit.sigma2
+    floored = sigma2 < min_variance
+    if floored:
+        # The floor is not estimated, so it has no sampling spread: df stays n − p.
+        sigma2 = min_variance
     cov_shifted = None
-    if fit.param_cov is not None and df_method == "satterthwaite":
+    if fit.param_cov is not None and df_method == "satterthwaite" and not floored:
         cov_shifted = _mean_covariance(days, g, p, fit.phi + _DERIVATIVE_STEP)
     result: dict[int, MeanDifference] = {}
     for k in range(p):
         if k == ref:
             continue
         unit = cov[k, k] + cov[ref, ref] - 2.0 * cov[k, ref]
-        variance = fit.sigma2 * unit
+        variance = sigma2 * unit
         df = float(fit.df)
         if cov_shifted is not None and fit.param_cov is not None and variance > 0.0:
             shifted = cov_shifted[k, k] + cov_shifted[ref, ref] - 2.0 * cov_shifted[k, ref]
-            gradient = (unit, fit.sigma2 * (shifted - unit) / _DERIVATIVE_STEP)
+            gradient = (unit, sigma2 * (shifted - unit) / _DERIVATIVE_STEP)
             (c_ss, c_sp), (_, c_pp) = fit.param_cov
             spread = (
                 gradient[0] ** 2 * c_ss

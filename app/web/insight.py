@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -18,14 +18,15 @@ from app.analysis import (
     RESPONDER_RULE_TEXT,
     DayRecord,
     ItemStats,
+    StepComparison,
     method_text,
 )
-from app.charts import interval_bar, rolling_mean, side_effect_strip, trend_chart
+from app.charts import interval_bar, interval_reach, rolling_mean, side_effect_strip, trend_chart
 from app.db import SessionDep
 from app.deps import WebUser
-from app.items import RATED_ITEMS, RatedItem
+from app.items import ITEMS_BY_KEY, RATED_ITEMS, RatedItem
 from app.services import insight
-from app.services.report import step_label
+from app.services.report import signed, step_label
 from app.web.templating import render
 
 router = APIRouter()
@@ -180,11 +181,13 @@ class ItemLine:
 
     item: RatedItem
     stats: ItemStats
-    baseline_mean: float | None
     summary: str
     change: str
+    judgement: str
+    # CSS hook: the verdict, or "small" for a clear change under 10% (not coloured as news).
+    tone: str
+    interval: str | None
     bar: Markup | None
-    enough_data: str | None
 
 
 def _pct(value: float) -> str:
@@ -193,35 +196,129 @@ def _pct(value: float) -> str:
 
 
 def _change_words(item: RatedItem, stats: ItemStats) -> str:
-    if item.better == "neither":
-        pct = stats.pct_change_vs_baseline
-        if pct is None:
+    """How far the step moved from baseline and which way: "14.2% worse", "3% higher"."""
+    pct = stats.pct_change_vs_baseline if item.better == "neither" else stats.improvement_pct
+    diff = stats.diff_vs_baseline
+    if pct is None:
+        # No percentage (a baseline mean of 0): say it in points instead.
+        if diff is None:
             return ""
-        return f"{_pct(pct)} {'higher' if pct > 0 else 'lower'}" if round(pct, 1) else "no change"
-    improvement = stats.improvement_pct
-    if improvement is None:
-        return ""
-    if round(improvement, 1) == 0:
+        if round(diff, 1) == 0:
+            return "no change"
+        size = f"{abs(diff):.1f}".removesuffix(".0") + " points"
+        if item.better == "neither":
+            return f"{size} {'higher' if diff > 0 else 'lower'}"
+        return f"{size} {'better' if (diff > 0) == (item.better == 'higher') else 'worse'}"
+    if round(pct, 1) == 0:
         return "no change"
-    return f"{_pct(improvement)} {'better' if improvement > 0 else 'worse'}"
+    if item.better == "neither":
+        return f"{_pct(pct)} {'higher' if pct > 0 else 'lower'}"
+    return f"{_pct(pct)} {'better' if pct > 0 else 'worse'}"
 
 
-def _item_line(item: RatedItem, stats: ItemStats, baseline: ItemStats | None) -> ItemLine:
-    baseline_mean = baseline.mean if baseline else None
-    summary = f"{item.label} {stats.mean:.0f}" if stats.mean is not None else f"{item.label} –"
-    if baseline_mean is not None:
-        summary += f" (was {baseline_mean:.0f} at baseline)"
-    enough = None
+def _judgement(stats: ItemStats, baseline: ItemStats | None) -> str:
+    """The band and the verdict in one phrase that never contradicts the change words.
+
+    The change words already say which way ("14.2% worse"), so this says only how sure and,
+    for an improvement, how big; a clear change under 10% is called what it is.
+    """
     if stats.verdict == "not enough data":
         if stats.n < MIN_DAYS_FOR_VERDICT:
-            enough = f"not enough data yet — {stats.n} of {MIN_DAYS_FOR_VERDICT} days"
-        elif baseline is not None:
-            enough = f"not enough baseline data — {baseline.n} of {MIN_DAYS_FOR_VERDICT} days"
-    bar = None
-    if stats.diff_vs_baseline is not None and stats.diff_ci95 is not None:
-        low, high = stats.diff_ci95
-        bar = interval_bar(diff=stats.diff_vs_baseline, low=low, high=high, item=item)
-    return ItemLine(item, stats, baseline_mean, summary, _change_words(item, stats), bar, enough)
+            return f"not enough data yet — {stats.n} of {MIN_DAYS_FOR_VERDICT} days"
+        if baseline is not None and baseline.n < MIN_DAYS_FOR_VERDICT:
+            return f"not enough baseline data — {baseline.n} of {MIN_DAYS_FOR_VERDICT} days"
+        return "not enough data yet"
+    if stats.verdict in ("no clear change", "no baseline", "baseline"):
+        return stats.verdict
+    # Improved, worse, higher or lower: the interval leaves out no change.
+    if stats.band == "no meaningful change":
+        return "a small but clear change — under 10%, no meaningful change"
+    if stats.band in ("minimal", "moderate", "substantial"):
+        return f"a clear, {stats.band} improvement"
+    return "a clear change"
+
+
+def _interval_words(stats: ItemStats) -> str | None:
+    """The difference and its 95% interval in points, as the bar draws them."""
+    if stats.diff_vs_baseline is None or stats.diff_ci95 is None:
+        return None
+    low, high = stats.diff_ci95
+    return f"{signed(stats.diff_vs_baseline)} points ({signed(low)} to {signed(high)})"
+
+
+def _item_line(
+    item: RatedItem, stats: ItemStats, baseline: ItemStats | None, *, is_baseline: bool
+) -> ItemLine:
+    summary = (
+        f"{item.label} {stats.mean:.0f}" if stats.mean is not None else f"{item.label} not rated"
+    )
+    if not is_baseline and baseline is not None and baseline.mean is not None:
+        summary += f" (was {baseline.mean:.0f} at baseline)"
+    return ItemLine(
+        item=item,
+        stats=stats,
+        summary=summary,
+        change=_change_words(item, stats),
+        judgement=_judgement(stats, baseline),
+        tone="small"
+        if stats.band == "no meaningful change" and stats.verdict in ("improved", "worse")
+        else stats.verdict.replace(" ", "-"),
+        interval=_interval_words(stats),
+        bar=None,
+    )
+
+
+def _with_bars(lines: list[ItemLine]) -> list[ItemLine]:
+    """Draw every interval of one step on one scale, so the bars' lengths compare."""
+    ends = [end for line in lines if line.stats.diff_ci95 for end in line.stats.diff_ci95]
+    reach = interval_reach(ends)
+    drawn = []
+    for line in lines:
+        stats = line.stats
+        bar = None
+        if stats.diff_vs_baseline is not None and stats.diff_ci95 is not None:
+            low, high = stats.diff_ci95
+            bar = interval_bar(
+                diff=stats.diff_vs_baseline, low=low, high=high, item=line.item, reach=reach
+            )
+        drawn.append(replace(line, bar=bar))
+    return drawn
+
+
+def _responder_words(step: StepComparison, baseline: StepComparison | None) -> str:
+    """Yes, no, or why the responder rule could not be applied to this step."""
+    if step.responder is not None:
+        return "yes" if step.responder else "no"
+    if step.is_baseline:
+        return "not judged — this is the baseline the doses are compared with"
+    if baseline is None:
+        return "not judged — there is no baseline to compare with"
+    pain, base_pain = step.items["pain"], baseline.items["pain"]
+    if pain.n < MIN_DAYS_FOR_VERDICT:
+        return (
+            f"not judged yet — not enough data: pain rated on {pain.n} of the "
+            f"{MIN_DAYS_FOR_VERDICT} days needed in this step"
+        )
+    if base_pain.n < MIN_DAYS_FOR_VERDICT:
+        return (
+            f"not judged yet — not enough data: pain rated on {base_pain.n} of the "
+            f"{MIN_DAYS_FOR_VERDICT} days needed in the baseline"
+        )
+    if pain.verdict == "not enough data":
+        return "not judged yet — not enough data"
+    if pain.improvement_pct is None:
+        return "not judged — baseline pain was 0, so there is no percentage to compare"
+    unjudged = [
+        ITEMS_BY_KEY[key].label.lower()
+        for key in ("fatigue", "sleep_quality")
+        if step.items[key].verdict == "not enough data"
+    ]
+    which = " and ".join(unjudged) or "fatigue or sleep"
+    verb = "have" if len(unjudged) == 2 else "has"
+    return (
+        f"not judged yet — not enough data: pain is 30% or more better, but {which} {verb} "
+        f"fewer than {MIN_DAYS_FOR_VERDICT} rated days in this step or the baseline"
+    )
 
 
 @router.get("/compare", response_class=HTMLResponse)
@@ -234,14 +331,26 @@ def compare_page(
     settle_days = int(settle) if settle.isdigit() else DEFAULT_SETTLE_DAYS
     settle_days = min(settle_days, 14)
     result = insight.comparison_for(session, user=user, settle_days=settle_days)
-    baseline = next((step for step in result.steps if step.is_baseline), None)
+    baseline = result.baseline
     sections = []
     for step in result.steps:
         lines = [
-            _item_line(item, step.items[item.key], baseline.items[item.key] if baseline else None)
+            _item_line(
+                item,
+                step.items[item.key],
+                baseline.items[item.key] if baseline else None,
+                is_baseline=step.is_baseline,
+            )
             for item in RATED_ITEMS
         ]
-        sections.append({"step": step, "label": step_label(step), "lines": lines})
+        sections.append(
+            {
+                "step": step,
+                "label": step_label(step),
+                "lines": _with_bars(lines),
+                "responder": _responder_words(step, baseline),
+            }
+        )
     return render(
         request,
         "insight/compare.html",

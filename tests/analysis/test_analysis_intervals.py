@@ -8,7 +8,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import stdtrit
 
 from app.analysis import fit_ar1_reml, mean_difference_intervals
-from app.analysis.intervals import mean_covariance
+from app.analysis.intervals import SCORE_ROUNDING_VARIANCE, mean_covariance
 
 
 def ar1_days(
@@ -125,11 +125,45 @@ def test_reference_label_and_degenerate_cases() -> None:
     assert set(shifted) == {4, 6}
     assert mean_difference_intervals(days, y, g, reference=9) == {}
     assert mean_difference_intervals(days[:2], y[:2], [0, 1], reference=0) == {}
-    # No variation within any group: nothing to model, the interval is the difference itself.
+    # No variation within any group: only the rounding floor is left (independent days).
     flat = mean_difference_intervals(
         [1, 2, 3, 5, 6], [10, 10, 10, 25, 25], [0, 0, 0, 1, 1], reference=0
     )
-    assert (flat[1].diff, flat[1].half_width) == (15.0, 0.0)
+    se = math.sqrt(SCORE_ROUNDING_VARIANCE * (1 / 3 + 1 / 2))
+    assert flat[1].diff == 15.0
+    assert (flat[1].df, flat[1].phi) == (3, 0.0)
+    assert flat[1].half_width == pytest.approx(float(stdtrit(3, 0.975)) * se)
+
+
+def test_identical_scores_cannot_produce_certainty() -> None:
+    # Baseline 50 every day, then 49 every day: a zero-width [−1, −1] used to claim the change
+    # was known exactly. The variance floor of whole-number rounding keeps an interval.
+    days = list(range(28))
+    groups = [0] * 14 + [1] * 14
+    result = mean_difference_intervals(days, [50] * 14 + [49] * 14, groups, reference=0)[1]
+    assert result.diff == -1.0
+    assert result.se == pytest.approx(math.sqrt(SCORE_ROUNDING_VARIANCE * (2 / 14)))
+    assert result.low < -1.2 and result.high > -0.8
+    # Data noisier than the floor keep their own estimate: the floor only ever widens.
+    noisy_days, y, g = ar1_days(5, 0.0, CONTIGUOUS)
+    floored = mean_difference_intervals(noisy_days, y, g, reference=0)
+    unfloored = mean_difference_intervals(noisy_days, y, g, reference=0, min_variance=0.0)
+    assert floored == unfloored
+
+
+def test_the_floor_widens_a_nearly_constant_diary() -> None:
+    # One day off by one mid-step in each step: σ² below the floor, so the floor decides.
+    values = [50] * 6 + [51] + [50] * 7 + [49] * 6 + [48] + [49] * 7
+    days = list(range(28))
+    groups = [0] * 14 + [1] * 14
+    floored = mean_difference_intervals(days, values, groups, reference=0)[1]
+    raw = mean_difference_intervals(days, values, groups, reference=0, min_variance=0.0)[1]
+    assert floored.se > raw.se
+    cov = mean_covariance(days, groups, floored.phi)
+    unit = cov[1, 1] + cov[0, 0] - 2 * cov[0, 1]
+    assert floored.se == pytest.approx(math.sqrt(SCORE_ROUNDING_VARIANCE * unit))
+    # The floor is not estimated from the data, so it adds no Satterthwaite correction.
+    assert floored.df == 26
 
 
 def test_input_validation() -> None:

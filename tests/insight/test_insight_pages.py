@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from xml.etree import ElementTree
 
 import pytest
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.analysis import RESPONDER_RULE_TEXT
 from app.models import User
 from app.services.entries import patient_today
+from app.services.report import signed
 from tests.conftest import Browser
 from tests.factories import make_entry, make_step, make_user
 
@@ -80,13 +83,119 @@ def test_compare_page_says_it_in_words(browser: Browser, diary: date):
     text = " ".join(page.get_text(" ").split())
     assert "1.5 mg at bedtime" in text
     assert "Pain 30 (was 60 at baseline)" in text
-    assert "49.9% better · moderate" in text
-    assert "improved" in text
+    assert "49.9% better · a clear, moderate improvement" in text
     assert "The first 3 days of each new dose are left out" in text
     assert "Responder" in text and "30%" in text
     assert "not advice to change a dose" in text
     bars = page.select("svg.interval-bar")
     assert bars and all(bar.get("aria-label") for bar in bars)
+
+
+def words(element: Tag) -> str:
+    return " ".join(element.get_text(" ").split())
+
+
+def step_sections(browser: Browser, url: str = "/compare") -> list[Tag]:
+    page = BeautifulSoup(browser.get(url).text, "html.parser")
+    return page.select("section.step-block")
+
+
+def test_baseline_step_says_neither_was_nor_adherence(browser: Browser, diary: date):
+    baseline, step = step_sections(browser)
+    text = words(baseline)
+    assert "Pain 60 (14 days rated)" in text
+    assert "(was" not in text and "took the dose" not in text
+    assert "Sleep not rated" in text and "(0 days" not in text
+    assert "took the dose on 100% of the days answered" in words(step)
+
+
+@pytest.fixture
+def mixed_diary(session: Session, user: User) -> date:
+    """Pain noisy and 15% worse, fatigue 50 → 49 every day, stress clearly 25% worse."""
+    today = patient_today(user)
+    start = today - timedelta(days=27)
+    make_step(session, user=user, start=start, dose_mg=0)
+    make_step(session, user=user, start=start + timedelta(days=14), dose_mg=1.5)
+    pain_base = [31, 91, 61, 46, 76, 56, 66, 36, 86, 61, 51, 71, 61, 61]
+    for offset in range(28):
+        on_dose = offset >= 14
+        make_entry(
+            session,
+            user=user,
+            day=start + timedelta(days=offset),
+            pain=pain_base[offset % 14] + (9 if on_dose else 0),
+            fatigue=49 if on_dose else 50,
+            stress=(50 if on_dose else 40) + (offset % 3) - 1,
+            dose_taken=on_dose,
+        )
+    return start
+
+
+def test_compare_words_never_contradict_band_and_verdict(
+    browser: Browser, api: TestClient, mixed_diary: date
+):
+    items = api.get("/api/v1/comparison?settle_days=0").json()["steps"][1]["items"]
+    # The §4 names stay as they were in the API: only the page's words changed.
+    assert (items["pain"]["band"], items["pain"]["verdict"]) == ("worse", "no clear change")
+    assert (items["fatigue"]["band"], items["fatigue"]["verdict"]) == (
+        "no meaningful change",
+        "improved",
+    )
+    assert (items["stress"]["band"], items["stress"]["verdict"]) == ("worse", "worse")
+
+    rows = {
+        words(row.th).split()[0]: words(row.th)
+        for row in step_sections(browser, "/compare?settle_days=0")[1].select("tbody tr")
+    }
+    assert rows["Pain"] == "Pain 70 (was 61 at baseline) · 14.8% worse · no clear change"
+    assert rows["Fatigue"] == (
+        "Fatigue 49 (was 50 at baseline) · 2% better · "
+        "a small but clear change — under 10%, no meaningful change"
+    )
+    assert rows["Stress"] == "Stress 50 (was 40 at baseline) · 25.2% worse · a clear change"
+    for row in rows.values():
+        assert "worse · worse" not in row and row.count("worse") <= 1
+        assert not re.search(r"\bimproved\b", row)
+
+
+def test_each_bar_prints_its_numbers_on_one_scale_per_step(
+    browser: Browser, api: TestClient, mixed_diary: date
+):
+    items = api.get("/api/v1/comparison?settle_days=0").json()["steps"][1]["items"]
+    step = step_sections(browser, "/compare?settle_days=0")[1]
+    cells = {words(row.th).split()[0]: row.td for row in step.select("tbody tr")}
+    for label, key in (("Pain", "pain"), ("Fatigue", "fatigue"), ("Stress", "stress")):
+        low, high = items[key]["diff_ci95"]
+        numbers = words(cells[label].select_one(".interval-numbers"))
+        diff = items[key]["diff_vs_baseline"]
+        assert numbers == f"{signed(diff)} points ({signed(low)} to {signed(high)})"
+        assert cells[label].select_one("svg.interval-bar")["aria-label"]
+    assert words(cells["Fatigue"].select_one(".interval-numbers")) == (
+        "\u22121.0 points (\u22121.3 to \u22120.7)"
+    )
+    # One scale for every bar of the step, labelled at both ends, right is better.
+    scales = {
+        tuple(words(end) for end in bar.select("text.scale-end"))
+        for bar in step.select("svg.interval-bar")
+    }
+    assert len(scales) == 1
+    left, right = scales.pop()
+    assert re.fullmatch(r"\d+ points worse", left) and re.fullmatch(r"\d+ points better", right)
+    # Pain's interval reaches beyond ±50, so the shared scale is at least that wide.
+    assert int(left.split()[0]) >= max(abs(end) for end in items["pain"]["diff_ci95"])
+
+
+def test_responder_rule_sits_under_each_answer(browser: Browser, mixed_diary: date):
+    baseline, step = step_sections(browser, "/compare?settle_days=0")
+    for section, answer in (
+        (baseline, "not judged — this is the baseline the doses are compared with"),
+        (step, "no"),
+    ):
+        line = section.select_one("p.responder")
+        assert words(line) == f"Responder by the trial rule: {answer}"
+        hint = line.find_next_sibling()
+        assert hint is not None and "hint" in hint["class"]
+        assert words(hint) == RESPONDER_RULE_TEXT
 
 
 def test_compare_page_without_enough_days_says_how_many(
@@ -103,6 +212,10 @@ def test_compare_page_without_enough_days_says_how_many(
         .split()
     )
     assert "not enough data yet — 4 of 7 days" in text
+    assert (
+        "Responder by the trial rule: not judged yet — not enough data: pain rated on 4 of the "
+        "7 days needed in this step" in text
+    )
 
 
 def test_compare_htmx_swaps_only_the_comparison(browser: Browser, diary: date):
@@ -136,6 +249,29 @@ def test_trends_range_switches_with_htmx_and_without(browser: Browser, diary: da
     links = BeautifulSoup(full.text, "html.parser").select(".range-switch a")
     assert [link.get_text(strip=True) for link in links] == ["30 days", "90 days", "1 year", "All"]
     assert all(link["href"].startswith("/trends?range=") for link in links)
+
+
+def test_trends_htmx_switch_moves_aria_current(browser: Browser, diary: date):
+    fragment = browser.client.get("/trends?range=30", headers={"HX-Request": "true"})
+    assert fragment.text.lstrip().startswith('<div id="charts">')
+    links = BeautifulSoup(fragment.text, "html.parser").select(".range-switch a")
+    current = [link.get_text(strip=True) for link in links if link.get("aria-current")]
+    assert current == ["30 days"]
+    # The same ids as before the swap, so htmx gives the pressed link its focus back.
+    assert [link["id"] for link in links] == ["range-30", "range-90", "range-365", "range-all"]
+
+
+def test_trends_chart_links_are_out_of_the_tab_order_but_table_links_are_not(
+    browser: Browser, diary: date
+):
+    page = BeautifulSoup(browser.get("/trends?range=30").text, "html.parser")
+    svg_links = page.select("svg a")
+    assert len(svg_links) > 30
+    assert all(link.get("tabindex") == "-1" for link in svg_links)
+    table_links = page.select("table a")
+    assert len(table_links) == 8 * 30
+    assert all(link.get("tabindex") is None for link in table_links)
+    assert all("day-link" in link["class"] for link in table_links)
 
 
 def test_another_patients_comparison_is_not_shown(
