@@ -18,6 +18,11 @@ from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSRF_COOKIE = "ldn_csrf"
+# The nonce behind every form's token. Lax and long-lived, like the session: a visit that
+# arrives from a link elsewhere (Strict would withhold the cookie) or after the browser
+# restarts must not replace it, or every open tab and every day waiting offline would carry
+# a token that no longer matches. It protects nothing by itself: the token is signed.
+CSRF_COOKIE_MAX_AGE = 400 * 24 * 3600
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -56,8 +61,8 @@ def is_https(scope: Scope) -> bool:
     return scope.get("scheme") == "https"
 
 
-def cookie_header(name: str, value: str, *, max_age: int | None, secure: bool, strict: bool) -> str:
-    parts = [f"{name}={value}", "Path=/", "HttpOnly", f"SameSite={'Strict' if strict else 'Lax'}"]
+def cookie_header(name: str, value: str, *, max_age: int | None, secure: bool) -> str:
+    parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
     if max_age is not None:
         parts.append(f"Max-Age={max_age}")
     if secure:
@@ -102,7 +107,7 @@ class SecurityMiddleware:
                 rotated = scope["state"].get("csrf_nonce")
                 if new_nonce is not None or rotated != nonce:
                     cookie = cookie_header(
-                        CSRF_COOKIE, rotated, max_age=None, secure=https, strict=True
+                        CSRF_COOKIE, rotated, max_age=CSRF_COOKIE_MAX_AGE, secure=https
                     )
                     headers.append((b"set-cookie", cookie.encode()))
                 message["headers"] = headers

@@ -147,6 +147,47 @@ def test_signing_in_gives_a_fresh_token(client: TestClient, user: User) -> None:
     assert response.status_code == 403
 
 
+def test_the_csrf_cookie_survives_a_visit_from_a_link_elsewhere(client: TestClient) -> None:
+    # SameSite=Strict would leave the cookie behind on a visit that starts on another site,
+    # and a fresh one would break every open tab's token: Lax and long-lived instead.
+    response = client.get("/login")
+
+    [cookie] = [
+        value
+        for name, value in response.headers.multi_items()
+        if name == "set-cookie" and value.startswith("ldn_csrf=")
+    ]
+    assert "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie
+    assert "Max-Age=" in cookie
+
+
+def test_the_outbox_route_refuses_a_post_without_the_page_token(
+    browser: Browser, session: Session
+) -> None:
+    day = {
+        "date": "2026-03-10",
+        "pain": 5,
+        "client_id": "phone",
+        "client_edited_at": "2026-03-10T08:00:00Z",
+    }
+
+    refused = browser.client.post("/sync", json={"entries": [day]})
+    forged = browser.client.post(
+        "/sync", json={"entries": [day]}, headers={"X-CSRF-Token": "forged"}
+    )
+
+    assert (refused.status_code, forged.status_code) == (403, 403)
+    assert session.exec(select(DiaryEntry)).all() == []
+
+
+def test_hsts_is_sent_over_https_only(app: FastAPI) -> None:
+    with TestClient(app, base_url="https://testserver") as secure:
+        assert "max-age=" in secure.get("/login").headers["strict-transport-security"]
+    with TestClient(app, base_url="http://testserver") as plain:
+        assert "strict-transport-security" not in plain.get("/login").headers
+
+
 # --- headers and origins ------------------------------------------------------------------
 
 
