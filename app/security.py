@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from http.cookies import SimpleCookie
 from typing import Any
@@ -114,6 +115,62 @@ class SecurityMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# The largest body any route takes: a backup (services/backup.MAX_IMPORT_BYTES, 10 MB) with
+# the upload form around it.
+MAX_BODY_BYTES = 11 * 1024 * 1024
+
+
+class BufferedBodyMiddleware:
+    """Receives a request's whole body before the app sees the request (at most MAX_BODY_BYTES).
+
+    A writing request on SQLite holds the database's write lock while its handler runs: were
+    the handler still waiting for the body, one slow or stalled upload would hold up every
+    other patient's save. Buffered here, a handler never waits on the network.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client left: there is no request to answer
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_BODY_BYTES:
+                await _too_large(scope, send)
+                return
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()  # after the body: wait for the disconnect, as before
+            delivered = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(scope: Scope, send: Send) -> None:
+    limit = MAX_BODY_BYTES // (1024 * 1024)
+    detail = f"This is larger than LDN Diary takes at once (at most {limit} MB)."
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps({"detail": detail}).encode()})
 
 
 def _sign(secret: str, nonce: str) -> str:
