@@ -1,11 +1,17 @@
 # LDN Diary: migrates the database, then serves on port 8000.
 #   docker build -t ldn-diary . && docker run -p 8000:8000 -e SECRET_KEY=... -v ldn-data:/app/data ldn-diary
+# Behind a proxy or load balancer, set FORWARDED_ALLOW_IPS to its address (uvicorn reads it) so
+# the client's address and HTTPS come from its X-Forwarded-* headers, and only from it. With
+# several containers on one PostgreSQL, set MIGRATE_ON_START=0 and migrate once per release
+# (`docker run --rm ... ldn-diary alembic upgrade head`).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     ENVIRONMENT=production \
-    PORT=8000
+    PORT=8000 \
+    FORWARDED_ALLOW_IPS=127.0.0.1 \
+    MIGRATE_ON_START=1
 
 # WeasyPrint (the doctor's PDF) renders text with Pango and HarfBuzz; DejaVu is the PDF's font.
 RUN apt-get update \
@@ -27,4 +33,4 @@ USER diary
 VOLUME ["/app/data"]
 EXPOSE 8000
 
-CMD ["sh", "-c", "alembic upgrade head && exec uvicorn app.main:app --host 0.0.0.0 --port ${PORT} --proxy-headers --forwarded-allow-ips='*'"]
+CMD ["sh", "-c", "if [ \"$MIGRATE_ON_START\" = 1 ]; then alembic upgrade head || exit 1; fi; exec uvicorn app.main:app --host 0.0.0.0 --port ${PORT} --proxy-headers"]

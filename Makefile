@@ -8,6 +8,7 @@ HOST ?= 127.0.0.1
 .PHONY: run test check lint format migrate bench clean
 
 $(BIN)/activate:
+	PYTHON=$(PYTHON) scripts/system-packages.sh run
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
