@@ -14,7 +14,7 @@ from app.deps import WebUser
 from app.models import DiaryEntry, User
 from app.schemas import EARLIEST_DIARY_DAY
 from app.services import dose_steps, entries
-from app.web.entry_form import form_values, parse_entry_form
+from app.web.entry_form import form_values, parse_entry_form, problems
 from app.web.revisions import day_history
 from app.web.templating import is_htmx, render
 
@@ -71,6 +71,7 @@ def _show_form(
     context.update(
         values=values if values is not None else form_values(entry),
         errors=errors or {},
+        problems=problems(errors or {}),
         saved=saved,
         welcome=request.query_params.get("welcome") == "1",
     )

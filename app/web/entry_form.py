@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
+from app.items import RATED_ITEMS, RATED_KEYS, SIDE_EFFECT_KEYS, SIDE_EFFECTS
 from app.models import DiaryEntry
 from app.schemas import EntryAnswers
 from app.services.entries import answers_dict
@@ -26,6 +26,36 @@ _FRIENDLY = {
     "string_too_long": "is too long: at most {max_length} characters",
     "string_pattern_mismatch": "must be a time like 21:30",
 }
+
+
+# Each field's name in the list of problems at the top of the form, and the control the
+# list links to, in the order the form shows them.
+_FIELDS: dict[str, tuple[str, str]] = {
+    **{item.key: (item.label, item.key) for item in RATED_ITEMS},
+    **{effect.key: (effect.label, f"{effect.key}-0") for effect in SIDE_EFFECTS},
+    "other_text": ("What the other side effect was", "other_text"),
+    "dose_time": ("Time of the dose", "dose_time"),
+    "dose_mg": ("Dose taken", "dose_mg"),
+    "notes": ("Notes", "notes"),
+    "tolerability": ("How well you tolerate LDN", "tolerability"),
+    "pgic": ("Change since starting LDN", "pgic-1"),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    label: str
+    href: str
+    message: str
+
+
+def problems(errors: dict[str, str]) -> list[Problem]:
+    """The form's errors in form order, each linking to its field (for the summary on top)."""
+    return [
+        Problem(label, f"#{target}", errors[key])
+        for key, (label, target) in _FIELDS.items()
+        if key in errors
+    ]
 
 
 @dataclass

@@ -49,6 +49,9 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail && event.detail.target;
     describeAll(target && target.isConnected ? target : document);
+    // Answers to check: take keyboard and screen reader straight to the list of them.
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
   });
 
   // Registration records the browser's time zone, so "today" is the patient's today.

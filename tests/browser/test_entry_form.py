@@ -90,3 +90,19 @@ def test_pages_fit_a_360_pixel_phone(context: BrowserContext, live_server: LiveS
         # The save button stays within thumb's reach while the form scrolls under it.
         page.mouse.wheel(0, 1500)
         expect(page.locator("#entry-form button[type=submit]")).to_be_in_viewport()
+
+
+def test_answers_to_check_are_listed_on_top_and_get_the_focus(
+    context: BrowserContext, live_server: LiveServer
+) -> None:
+    page = _today(context, live_server, "check@example.org")
+    page.click("summary:has-text('different dose')")
+    page.fill("#dose_mg", "lots")
+    page.click("#entry-form button[type=submit]")
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Dose taken: Use a number of milligrams")
+    summary.locator("a").click()
+    expect(page.locator("#dose_mg")).to_be_focused()
+    expect(page.locator("#dose_mg")).to_have_value("lots")

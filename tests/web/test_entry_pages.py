@@ -198,8 +198,15 @@ def test_a_bad_value_shows_beside_its_field_and_keeps_the_rest(
     assert says in message
     box = field_box(soup, field)
     assert box.select_one(f"#{field}-error") is not None, "the message is not beside the field"
-    if field in ("headache", "pgic"):  # radio groups: the fieldset is marked
+    # The list on top names the field and links to its control.
+    summary = one(soup, "#error-summary[role=alert]")
+    [link] = summary.select("a")
+    assert says in text_of(link)
+    target = one(soup, str(link.get("href")))
+    assert target.get("name") == field
+    if field in ("headache", "pgic"):  # radio groups: the fieldset is marked and described
         assert "has-error" in box.get_attribute_list("class")
+        assert box.get("aria-describedby") == f"{field}-error"
     else:
         assert one(box, f"[name={field}]").get("aria-invalid") == "true"
     # What the patient entered is still there.
