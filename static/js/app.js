@@ -148,10 +148,12 @@
     var badge = document.querySelector("[data-outbox-badge]");
     if (!badge || !account || !outbox) return Promise.resolve();
     return outbox.waiting(account).then(function (records) {
-      var stuck = records.filter(function (record) { return record.errors; }).length;
+      var stuck = records.filter(function (record) { return record.errors; });
       badge.hidden = records.length === 0;
       badge.textContent = records.length === 1 ? "1 day waiting to sync" : records.length + " days waiting to sync";
-      if (stuck) badge.textContent += " (" + stuck + " could not be saved)";
+      // A day the server refused waits for the patient: the badge opens it to put it right.
+      badge.setAttribute("href", stuck.length ? "/entries/" + stuck[0].date : "/history");
+      if (stuck.length) badge.textContent += " (" + stuck.length + " could not be saved: tap to fix)";
     }).catch(function () { /* no IndexedDB: nothing waits */ });
   }
 
@@ -184,6 +186,20 @@
     var form = event.detail && event.detail.elt;
     return form && form.id === "entry-form" && account && outbox ? form : null;
   }
+
+  // Saved on the server: whatever waited on this phone for that day is in it (the form was
+  // filled from it), so it need not be sent again.
+  // (The form itself has been swapped out by now: the request's path says which day it was.)
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var detail = event.detail || {};
+    var xhr = detail.xhr;
+    var saved = /^\/entries\/(\d{4}-\d{2}-\d{2})$/.exec((detail.pathInfo && detail.pathInfo.requestPath) || "");
+    var verb = detail.requestConfig && detail.requestConfig.verb;
+    if (!saved || verb !== "post" || !account || !outbox || !xhr) return;
+    if (xhr.status >= 200 && xhr.status < 300 && !xhr.getResponseHeader("HX-Redirect")) {
+      outbox.forget(account, saved[1]).then(updateBadge).catch(function () {});
+    }
+  });
 
   // No network at all.
   document.addEventListener("htmx:sendError", function (event) {
@@ -237,7 +253,7 @@
 
   // Answers saved on this phone and not yet on the server are what the patient last wrote:
   // show them, so that a further edit builds on them instead of replacing them.
-  function fillFrom(form, entry) {
+  function fillFrom(form, entry, errors) {
     form.querySelectorAll("[data-scale] input[type=range]").forEach(function (range) {
       var value = entry[range.name];
       var box = form.querySelector("[name=" + range.name + "_unanswered]");
@@ -256,7 +272,12 @@
       var field = form.querySelector("[name=" + key + "]");
       if (field) field.value = entry[key] === null || entry[key] === undefined ? "" : String(entry[key]);
     });
-    say(form, "Saved on this phone — will sync when you're online.");
+    if (errors) {
+      var problems = Object.keys(errors).map(function (key) { return errors[key]; }).join(" ");
+      say(form, "This day could not be saved: " + problems + " Please put it right and save again.");
+    } else {
+      say(form, "Saved on this phone — will sync when you're online.");
+    }
   }
 
   var form = document.getElementById("entry-form");
@@ -267,7 +288,7 @@
       outbox.waiting(account).then(function (records) {
         var mine = records.filter(function (record) { return record.date === form.dataset.day; })[0];
         if (!mine) return;
-        fillFrom(form, mine.entry);
+        fillFrom(form, mine.entry, mine.errors);
         // The sliders' readouts follow their "Not answered" boxes (see the top of this file).
         form.querySelectorAll("[data-unanswered]").forEach(function (box) {
           box.dispatchEvent(new Event("change", { bubbles: true }));

@@ -57,6 +57,10 @@
     });
   }
 
+  function forget(account, date) {
+    return withStore("readwrite", function (store) { store.delete([account, date]); });
+  }
+
   function markRejected(account, date, errors) {
     return withStore("readwrite", function (store) {
       var lookup = store.get([account, date]);
@@ -117,5 +121,5 @@
     });
   }
 
-  scope.LdnOutbox = { put: put, all: all, flush: flush, waiting: count };
+  scope.LdnOutbox = { put: put, all: all, flush: flush, waiting: count, forget: forget };
 })(self);

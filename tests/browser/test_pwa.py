@@ -346,6 +346,35 @@ def test_a_day_saved_as_the_session_ends_survives_signing_in_again(
     assert _rows(live_server, "SELECT pain FROM diary_entry") == [(72,)]
 
 
+def test_a_day_the_server_refuses_can_be_opened_from_the_badge_and_put_right(
+    context: BrowserContext, live_server: LiveServer
+):
+    page = _signed_in_with_worker(context, live_server, "fix@example.org")
+    day = (date.today() - timedelta(days=3)).isoformat()
+    # A day kept on the phone that the server will not take (notes over 2000 characters).
+    page.evaluate(
+        """day => LdnOutbox.put({account: document.body.dataset.account, date: day,
+            csrf: document.body.dataset.csrf, entry: {date: day, pain: 40, side_effects: {},
+            notes: 'n'.repeat(2001), client_id: 'phone',
+            client_edited_at: new Date().toISOString()}})
+            .then(() => LdnOutbox.flush({account: document.body.dataset.account,
+            csrfToken: document.body.dataset.csrf}))""",
+        day,
+    )
+    page.reload()
+    badge = page.locator("[data-outbox-badge]")
+    expect(badge).to_have_text("1 day waiting to sync (1 could not be saved: tap to fix)")
+    badge.click()
+    page.wait_for_url(f"**/entries/{day}")
+    expect(page.locator("[data-save-status]")).to_contain_text("could not be saved")
+    expect(page.locator("#pain-value")).to_have_text("40")
+    page.fill("#notes", "Shorter now")
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator("[data-save-status]")).to_contain_text("Saved")
+    expect(badge).to_be_hidden()
+    assert _rows(live_server, "SELECT pain, notes FROM diary_entry") == [(40, "Shorter now")]
+
+
 def test_pages_make_no_request_to_another_origin(context: BrowserContext, live_server: LiveServer):
     origins: set[str] = set()
     context.on("request", lambda request: origins.add(request.url.split("/")[2]))
