@@ -1,15 +1,17 @@
 """The doctor's summary (SPEC §6): one `ReportData` for a date range, rendered three ways.
 
 The preview on /report, the shared page and the PDF all render this one object with one
-template (templates/report/_summary.html), so they cannot disagree. The numbers come from
-the analysis package run on the entries and dose steps in the range — for the whole diary
-they are exactly the numbers of GET /api/v1/comparison, formatted to the same one decimal.
+template (templates/report/_summary.html), so they cannot disagree. The baseline comparison is
+the whole diary's — exactly the numbers of GET /api/v1/comparison, formatted to the same one
+decimal — so a patient more than a year in still sees the change from baseline; the summary
+shows the baseline and the dose steps that overlap the range. Everything else (the chart,
+completion, filled-in-later days, side effects, notes, check-ins) counts the range's days only.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -20,9 +22,10 @@ from app.analysis import (
     DEFAULT_SETTLE_DAYS,
     RESPONDER_PAIN_IMPROVEMENT_PCT,
     Comparison,
+    DayRecord,
     ItemStats,
+    SideEffectStats,
     StepComparison,
-    compare_steps,
     method_text,
 )
 from app.charts import multi_item_chart
@@ -38,7 +41,7 @@ from app.items import (
 from app.models import DiaryEntry, DoseStep, User
 from app.services.dose_steps import dose_label, format_day, format_mg, list_steps, step_in_force
 from app.services.entries import patient_today
-from app.services.insight import day_records, dose_bands, step_inputs
+from app.services.insight import comparison_for, day_records, dose_bands
 
 MAX_RANGE_DAYS = 366
 INITIALS_MAX = 12
@@ -134,10 +137,14 @@ class ReportData:
     usual_dose_time: str | None
     comparison: Comparison
     has_baseline: bool
+    # "Baseline: 5 Jan – 18 Jan 2025 (before this summary’s dates)" when it began before them.
+    baseline_note: str | None
     latest_label: str | None
     key_numbers: tuple[KeyNumber, ...]
     responder: str | None
     steps: tuple[StepRow, ...]
+    # Whether a step row's numbers also count days outside the range (they are whole steps).
+    steps_outside_range: bool
     side_effect_names: tuple[str, ...]
     side_effect_rows: tuple[SideEffectRow, ...]
     never_reported: tuple[str, ...]
@@ -237,16 +244,25 @@ def build_report(
     assert user.id is not None
     start, end = options.start, options.end
     steps = list_steps(session, user_id=user.id)
-    # Six days before the range let the chart's 7-day mean start at its left edge.
-    with_lead_in = day_records(session, user_id=user.id, start=start - timedelta(days=6), end=end)
-    records = [record for record in with_lead_in if record.day >= start]
-    # `today=end`: the last step runs to the end of the range, as the comparison of the whole
-    # diary runs it to today.
-    comparison = compare_steps(records, step_inputs(steps), today=end, settle_days=settle_days)
-    shown = tuple(step for step in comparison.steps if step.end_date >= start)
+    # Only the range's own days: nothing before `start` may show through, not even in the
+    # chart's first 7-day means (a share link shows exactly the range the patient chose).
+    records = day_records(session, user_id=user.id, start=start, end=end)
+    # The whole diary's comparison, so a baseline from before the range still counts.
+    comparison = comparison_for(session, user=user, settle_days=settle_days)
     baseline = comparison.baseline
-    baseline_in_range = baseline if any(step is baseline for step in shown) else None
-    latest = _latest_step(shown)
+    in_range = tuple(
+        step
+        for step in comparison.steps
+        if step.start_date <= end and step.end_date >= start and not step.is_baseline
+    )
+    shown = ((baseline,) if baseline is not None else ()) + in_range
+    latest = _latest_step(in_range)
+    # Side effects count the range's days only, per step that has days in it.
+    effects_by_step = [
+        (step, _side_effect_stats(records, max(step.start_date, start), min(step.end_date, end)))
+        for step in comparison.steps
+        if step.start_date <= end and step.end_date >= start
+    ]
 
     checkins = _check_ins(session, user_id=user.id, start=start, end=end)
     in_force = step_in_force(steps, end)
@@ -256,21 +272,22 @@ def build_report(
     key_numbers: tuple[KeyNumber, ...] = ()
     if latest is not None and records:
         key_numbers = tuple(
-            _key_number(item, baseline_in_range, latest.items[item.key]) for item in RATED_ITEMS
+            _key_number(item, baseline, latest.items[item.key]) for item in RATED_ITEMS
         )
     effects_reported = [
         effect
         for effect in SIDE_EFFECTS
-        if any(step.side_effects[effect.key].days for step in shown)
+        if any(stats[effect.key].days for _, stats in effects_by_step)
     ]
     effects_answered = {
         effect.key
         for effect in SIDE_EFFECTS
-        if any(s.side_effects[effect.key].answered for s in shown)
+        if any(stats[effect.key].answered for _, stats in effects_by_step)
     }
+    range_effects = {step.start_date: stats for step, stats in effects_by_step}
 
     series = {
-        item.key: [(record.day, record.values.get(item.key)) for record in with_lead_in]
+        item.key: [(record.day, record.values.get(item.key)) for record in records]
         for item in CHART_ITEMS
     }
     chart = multi_item_chart(
@@ -298,18 +315,20 @@ def build_report(
         dose_now=_dose_words(in_force, steps),
         usual_dose_time=checkins.usual_dose_time(in_force, end),
         comparison=comparison,
-        has_baseline=baseline_in_range is not None,
+        has_baseline=baseline is not None,
+        baseline_note=_baseline_note(baseline, start),
         latest_label=None if latest is None else step_label(latest),
         key_numbers=key_numbers,
         responder=None if latest is None else _responder_words(latest),
-        steps=tuple(_step_row(step, start, end) for step in shown),
+        steps=tuple(_step_row(step, range_effects.get(step.start_date)) for step in shown),
+        steps_outside_range=any(step.start_date < start or step.end_date > end for step in shown),
         side_effect_names=tuple(effect.label for effect in effects_reported),
         side_effect_rows=tuple(
             SideEffectRow(
                 label=step_label(step, short=True),
-                cells=tuple(_side_effect_cell(step, effect) for effect in effects_reported),
+                cells=tuple(_side_effect_cell(stats, effect) for effect in effects_reported),
             )
-            for step in shown
+            for step, stats in effects_by_step
         )
         if effects_reported
         else (),
@@ -399,8 +418,16 @@ def _responder_words(step: StepComparison) -> str | None:
     return "yes" if step.responder else "no"
 
 
-def _step_row(step: StepComparison, start: date, end: date) -> StepRow:
-    first, last = max(step.start_date, start), min(step.end_date, end)
+def _baseline_note(baseline: StepComparison | None, start: date) -> str | None:
+    if baseline is None or baseline.start_date >= start:
+        return None
+    where = "before" if baseline.end_date < start else "partly before"
+    dates = _span_words(baseline.start_date, baseline.end_date)
+    return f"Baseline: {dates} ({where} this summary’s dates)"
+
+
+def _step_row(step: StepComparison, effects: Mapping[str, SideEffectStats] | None) -> StepRow:
+    """The whole step, as the comparison counts it; side effects only from the range's days."""
     cells = []
     for item in CHART_ITEMS:
         stats = step.items[item.key]
@@ -415,37 +442,59 @@ def _step_row(step: StepComparison, start: date, end: date) -> StepRow:
                 interval=interval,
             )
         )
+    in_range = effects or {}
     reported = sorted(
         (
             (effect.days, effect.pct_of_logged or 0.0, label)
-            for label, effect in (
-                (known.label, step.side_effects[known.key]) for known in SIDE_EFFECTS
-            )
-            if effect.days
+            for label, effect in ((known.label, in_range.get(known.key)) for known in SIDE_EFFECTS)
+            if effect is not None and effect.days
         ),
         reverse=True,
     )
-    if reported:
-        effects = ", ".join(f"{label} {pct:.0f}%" for _, pct, label in reported[:2])
-    elif any(effect.answered for effect in step.side_effects.values()):
-        effects = "none reported"
+    if effects is None:
+        side_effects = "before this summary’s dates"
+    elif reported:
+        side_effects = ", ".join(f"{label} {pct:.0f}%" for _, pct, label in reported[:2])
+    elif any(effect.answered for effect in in_range.values()):
+        side_effects = "none reported"
     else:
-        effects = "not asked" if not step.days_logged else "not answered"
+        logged = any(effect.pct_of_logged is not None for effect in in_range.values())
+        side_effects = "not answered" if logged else "not asked"
     return StepRow(
         label=step_label(step),
-        dates=_span_words(first, last),
+        dates=_span_words(step.start_date, step.end_date),
         days_logged=step.days_logged,
-        calendar_days=(last - first).days + 1,
+        calendar_days=step.calendar_days,
         adherence="–" if step.adherence_pct is None else f"{step.adherence_pct:.0f}%",
         cells=tuple(cells),
-        side_effects=effects,
+        side_effects=side_effects,
         settling_days=step.settling_days,
         is_baseline=step.is_baseline,
     )
 
 
-def _side_effect_cell(step: StepComparison, effect: SideEffect) -> str:
-    stats = step.side_effects[effect.key]
+def _side_effect_stats(
+    records: Sequence[DayRecord], first: date, last: date
+) -> dict[str, SideEffectStats]:
+    """Each side effect on the logged days first..last: days reported, share, worst severity."""
+    days = [record for record in records if first <= record.day <= last]
+    stats = {}
+    for effect in SIDE_EFFECTS:
+        answers = [
+            value for record in days if (value := record.side_effects.get(effect.key)) is not None
+        ]
+        reported = sum(1 for value in answers if value >= 1)
+        stats[effect.key] = SideEffectStats(
+            days=reported,
+            pct_of_logged=100.0 * reported / len(days) if days else None,
+            worst=max(answers) if answers else None,
+            answered=len(answers),
+        )
+    return stats
+
+
+def _side_effect_cell(stats_by_effect: Mapping[str, SideEffectStats], effect: SideEffect) -> str:
+    stats = stats_by_effect[effect.key]
     if not stats.answered:
         return "not answered"
     if not stats.days or stats.worst is None:

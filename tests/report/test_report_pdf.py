@@ -12,9 +12,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from weasyprint import HTML
 
-from app.models import User
-from app.pdf import DOCUMENT_ORIGIN, StaticFilesOnly
+from app.models import DiaryEntry, User
+from app.pdf import DOCUMENT_ORIGIN, StaticFilesOnly, summary_document
 from app.services.entries import patient_today
+from app.services.report import ReportData, ReportOptions, build_report
 from bench.synthetic import seed_diary
 from tests.factories import make_entry, make_step
 from tests.report.pdfs import embedded_font_file, fonts, read, text_of
@@ -35,8 +36,18 @@ def seed(session: Session, user: User, *, days: int, steps: int) -> None:
     seed_diary(session, user=user, days=days, steps=steps, end=patient_today(user))
 
 
-def latest_step(comparison: dict[str, Any]) -> dict[str, Any]:
-    later = [step for step in comparison["steps"] if not step["is_baseline"]]
+def in_default_range(step: dict[str, Any], user: User) -> bool:
+    """Whether a step of the whole diary overlaps the default range (the last 366 days at most)."""
+    today = patient_today(user)
+    return date.fromisoformat(step["end_date"]) >= today - timedelta(days=365)
+
+
+def latest_step(comparison: dict[str, Any], user: User) -> dict[str, Any]:
+    later = [
+        step
+        for step in comparison["steps"]
+        if not step["is_baseline"] and in_default_range(step, user)
+    ]
     with_data = [s for s in later if any(item["n"] for item in s["items"].values())]
     return with_data[-1]
 
@@ -49,16 +60,18 @@ def get_pdf(api: TestClient, **params: str) -> bytes:
     return response.content
 
 
+# 500 days: the baseline lies more than a year back, before the default range.
+@pytest.mark.parametrize(("days", "steps"), [(90, 4), (500, 8)])
 @pytest.mark.parametrize(
     ("key", "label"), [("pain", "Pain"), ("fatigue", "Fatigue"), ("sleep_quality", "Sleep")]
 )
 def test_key_numbers_equal_the_comparison_api(
-    api: TestClient, session: Session, user: User, key: str, label: str
+    api: TestClient, session: Session, user: User, key: str, label: str, days: int, steps: int
 ) -> None:
-    seed(session, user, days=90, steps=4)
+    seed(session, user, days=days, steps=steps)
     comparison = api.get("/api/v1/comparison").json()
     baseline = next(step for step in comparison["steps"] if step["is_baseline"])
-    latest = latest_step(comparison)
+    latest = latest_step(comparison, user)
 
     text = text_of(get_pdf(api))
 
@@ -72,30 +85,41 @@ def test_key_numbers_equal_the_comparison_api(
         text,
     )
     assert row, f"no key-number row for {label} in: {text[:900]}"
+    assert ("(before this summary’s dates)" in text) is (days > 366)
     # The 0–10 equivalents are the same means divided by ten.
     assert abs(float(row[1]) - base / 10) <= 0.051
     assert abs(float(row[2]) - now / 10) <= 0.051
 
 
+# 500 days, 8 steps of 62 days: the baseline and the 0.5 mg step lie before the default range.
+@pytest.mark.parametrize(("days", "steps", "dose_steps_shown"), [(90, 4, 3), (500, 8, 6)])
 def test_each_step_row_prints_its_mean_difference_and_interval(
-    api: TestClient, session: Session, user: User
+    api: TestClient, session: Session, user: User, days: int, steps: int, dose_steps_shown: int
 ) -> None:
-    seed(session, user, days=90, steps=4)
+    seed(session, user, days=days, steps=steps)
     comparison = api.get("/api/v1/comparison").json()
 
     text = text_of(get_pdf(api))
 
+    shown = 0
     for step in comparison["steps"]:
         pain = step["items"]["pain"]
         if step["is_baseline"]:
             assert f"{number(pain['mean'])}" in text
             continue
+        if not in_default_range(step, user):
+            continue
+        shown += 1
         low, high = pain["diff_ci95"]
         printed = (
             f"% {number(pain['mean'])} {signed(pain['diff_vs_baseline'])} "
             f"({signed(low)} to {signed(high)})"
         )
         assert printed in text
+    assert shown == dose_steps_shown
+    # The baseline row is there, whatever the range; steps wholly before the range are not.
+    assert text.count("Baseline (before LDN)") == 1
+    assert ("0.5 mg at bedtime" in text) is (days == 90)
 
 
 def test_a_90_day_diary_fits_one_page_with_numbered_footer(
@@ -115,11 +139,12 @@ def test_a_90_day_diary_fits_one_page_with_numbered_footer(
     assert "Is 1.5 mg enough? What about the dreams?" in text
 
 
-@pytest.mark.parametrize("steps", [8, 12])
+# 500 days, 12 steps: about nine steps in the year shown, the baseline before it, and its note.
+@pytest.mark.parametrize(("days", "steps"), [(365, 8), (365, 12), (500, 12)])
 def test_a_year_fits_two_pages_at_most(
-    api: TestClient, session: Session, user: User, steps: int
+    api: TestClient, session: Session, user: User, days: int, steps: int
 ) -> None:
-    seed(session, user, days=365, steps=steps)
+    seed(session, user, days=days, steps=steps)
 
     pdf = get_pdf(api, questions="Should I stay on this dose?")
 
@@ -289,3 +314,167 @@ def test_dates_are_inclusive(api: TestClient, session: Session, user: User) -> N
 
     assert "1 Mar 2026 to 2 Mar 2026 (2 days)" in text
     assert "100%, 2 of 2 days logged" in text
+
+
+def add_days(session: Session, user: User, first: date, last: date, **answers: Any) -> None:
+    """One entry a day from first to last; pain, fatigue and sleep alternate ±2 around theirs."""
+    assert user.id is not None
+    day, index = first, 0
+    while day <= last:
+        wobble = 2 if index % 2 else -2
+        rated = {
+            key: answers[key] + wobble
+            for key in ("pain", "fatigue", "sleep_quality")
+            if key in answers
+        }
+        session.add(DiaryEntry(user_id=user.id, day=day, **{**answers, **rated}))
+        day, index = day + timedelta(days=1), index + 1
+    session.commit()
+
+
+def span(first: date, last: date) -> str:
+    if first.year == last.year:
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+
+
+def test_a_baseline_more_than_a_year_back_still_gives_the_key_numbers(
+    api: TestClient, session: Session, user: User
+) -> None:
+    today = patient_today(user)
+    baseline_start, ldn_start = today - timedelta(days=430), today - timedelta(days=416)
+    latest_start = today - timedelta(days=60)
+    make_step(session, user=user, start=baseline_start, dose_mg=0)
+    make_step(session, user=user, start=ldn_start, dose_mg=1.5, dosing_time="bedtime")
+    make_step(session, user=user, start=latest_start, dose_mg=4.5, dosing_time="bedtime")
+    # 14 baseline days, means exactly 70 / 60 / 40; the 4.5 mg step's 58 settled days (its
+    # first 3 are settling in) exactly 35 / 30 / 50.
+    add_days(
+        session,
+        user,
+        baseline_start,
+        ldn_start - timedelta(days=1),
+        pain=70,
+        fatigue=60,
+        sleep_quality=40,
+    )
+    add_days(
+        session,
+        user,
+        ldn_start,
+        latest_start - timedelta(days=1),
+        pain=55,
+        fatigue=50,
+        sleep_quality=45,
+    )
+    add_days(
+        session,
+        user,
+        latest_start,
+        today,
+        pain=35,
+        fatigue=30,
+        sleep_quality=50,
+    )
+    comparison = api.get("/api/v1/comparison").json()
+    latest = comparison["steps"][-1]["items"]
+
+    text = text_of(get_pdf(api))
+
+    # The default range is the last year: the baseline lies wholly before it.
+    assert "(366 days)" in text
+    baseline_end = ldn_start - timedelta(days=1)
+    assert f"Baseline: {span(baseline_start, baseline_end)} (before this summary’s dates)" in text
+    assert "No baseline" not in text
+    assert "Key numbers: baseline → 4.5 mg at bedtime" in text
+    assert (
+        f"Pain higher is worse 70.0 → 35.0 7.0 → 3.5 /10 {MINUS}50.0% substantial "
+        f"{latest['pain']['verdict']}"
+    ) in text
+    assert f"Fatigue higher is worse 60.0 → 30.0 6.0 → 3.0 /10 {MINUS}50.0% substantial" in text
+    assert "Sleep higher is better 40.0 → 50.0 4.0 → 5.0 /10 +25.0% minimal" in text
+    assert latest["pain"]["verdict"] == "improved"
+    # The baseline row is the whole baseline, as the comparison counts it.
+    assert f"Baseline (before LDN) {span(baseline_start, baseline_end)} 14 of 14" in text
+
+
+def report_for(session: Session, user: User, start: date, end: date) -> ReportData:
+    session.expire_all()
+    return build_report(session, user=user, options=ReportOptions(start=start, end=end))
+
+
+def test_days_before_the_range_leave_the_whole_summary_unchanged(
+    session: Session, user: User
+) -> None:
+    today = patient_today(user)
+    start = today - timedelta(days=29)
+    make_step(session, user=user, start=start, dose_mg=0)
+    make_step(session, user=user, start=start + timedelta(days=14), dose_mg=1.5)
+    add_days(session, user, start, today, pain=50, fatigue=50, sleep_quality=50, nausea=0)
+    before = report_for(session, user, start, today)
+
+    # Six extreme days just before the range (and before the first dose step).
+    add_days(
+        session,
+        user,
+        start - timedelta(days=6),
+        start - timedelta(days=1),
+        pain=98,
+        fatigue=98,
+        sleep_quality=2,
+        nausea=3,
+        other_text="Awful",
+        retrospective=True,
+    )
+    after = report_for(session, user, start, today)
+
+    assert summary_document(after) == summary_document(before)
+
+
+def test_days_before_the_range_stay_out_of_chart_completion_and_side_effects(
+    session: Session, user: User
+) -> None:
+    today = patient_today(user)
+    start = today - timedelta(days=29)
+    make_step(session, user=user, start=start - timedelta(days=20), dose_mg=0)
+    make_step(session, user=user, start=start + timedelta(days=7), dose_mg=1.5)
+    add_days(
+        session,
+        user,
+        start - timedelta(days=20),
+        start - timedelta(days=7),
+        pain=60,
+        fatigue=60,
+        sleep_quality=40,
+        nausea=0,
+    )
+    add_days(session, user, start, today, pain=50, fatigue=50, sleep_quality=50, nausea=0)
+    before = report_for(session, user, start, today)
+
+    # Six extreme days just before the range, inside the baseline step.
+    add_days(
+        session,
+        user,
+        start - timedelta(days=6),
+        start - timedelta(days=1),
+        pain=98,
+        fatigue=98,
+        sleep_quality=2,
+        nausea=3,
+        other_text="Awful",
+        retrospective=True,
+    )
+    after = report_for(session, user, start, today)
+
+    assert after.chart == before.chart
+    assert (after.days_logged, after.completion_pct, after.retrospective_days) == (
+        before.days_logged,
+        before.completion_pct,
+        before.retrospective_days,
+    )
+    assert after.side_effect_rows == before.side_effect_rows
+    assert (after.never_reported, after.other_texts) == (before.never_reported, before.other_texts)
+    assert "Nausea" not in summary_document(after)
+    # The baseline row is the whole step, as GET /api/v1/comparison counts it, and says so.
+    assert after.steps[0] != before.steps[0]
+    assert after.steps_outside_range
