@@ -8,9 +8,19 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from app.items import (
     NOTES_MAX,
@@ -23,7 +33,11 @@ from app.items import (
 Score = Annotated[int, Field(strict=True, ge=0, le=100)]
 Severity = Annotated[int, Field(strict=True, ge=0, le=3)]
 Pgic = Annotated[int, Field(strict=True, ge=1, le=7)]
-DoseMg = Annotated[float, Field(ge=0, le=50, allow_inf_nan=False)]
+# JSON numbers only: true, "1.5" and the like are refused, not turned into a dose. Forms turn
+# their text into numbers themselves before they build these models.
+DoseMg = Annotated[float, Field(strict=True, ge=0, le=50, allow_inf_nan=False)]
+# A real true or false: "yes", "1" or 1 are refused rather than guessed at.
+StrictBool = Annotated[bool, Field(strict=True)]
 DosingTime = Literal["morning", "bedtime"]
 TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 EARLIEST_DIARY_DAY = date(2000, 1, 1)
@@ -42,6 +56,20 @@ def _blank_to_none(value: Any) -> Any:
         value = value.strip()
         return value or None
     return value
+
+
+@lru_cache(maxsize=1)
+def _timezone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_known_timezone(name: str) -> bool:
+    """True for an IANA time zone name this server's zoneinfo database knows."""
+    return name in _timezone_names()
+
+
+# A date in a query string where `?start=` (a blank value) means the same as leaving it out.
+OptionalDay = Annotated[date | None, BeforeValidator(_blank_to_none)]
 
 
 class SideEffects(BaseModel):
@@ -73,7 +101,7 @@ class EntryAnswers(BaseModel):
     life_satisfaction: Score | None = None
     side_effects: SideEffects = Field(default_factory=SideEffects)
     other_text: str | None = Field(default=None, max_length=OTHER_TEXT_MAX)
-    dose_taken: bool | None = None
+    dose_taken: StrictBool | None = None
     dose_time: str | None = Field(default=None, pattern=TIME_PATTERN)
     dose_mg: DoseMg | None = None
     notes: str | None = Field(default=None, max_length=NOTES_MAX)
@@ -165,10 +193,28 @@ class EntryPublic(BaseModel):
     updated_at: datetime
 
 
+# What saving one day did. "superseded": the edit is older than the day's current version,
+# which stays; "stays_deleted": the day was deleted after the edit was made and stays deleted.
+# Either way the edit is kept in the day's revision history.
+SaveStatus = Literal["created", "replaced", "unchanged", "superseded", "stays_deleted"]
+
+
+class BatchItemResult(BaseModel):
+    date: date
+    status: SaveStatus
+
+
 class BatchResult(BaseModel):
+    """What a batch did: counts per status, each day's status, and the days as they are now."""
+
     created: int
     replaced: int
     unchanged: int
+    superseded: int
+    stays_deleted: int
+    results: list[BatchItemResult]
+    # The current version of each day in the batch, in batch order; a day that stays deleted
+    # has none.
     entries: list[EntryPublic]
 
 
@@ -233,6 +279,27 @@ class Credentials(BaseModel):
 
     email: EmailStr
     password: str = Field(min_length=1, max_length=1024)
+
+
+class Registration(Credentials):
+    """A new account: email, password and, optionally, the patient's IANA time zone."""
+
+    timezone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="IANA time zone, e.g. Europe/Berlin; it decides the patient's 'today'. "
+        "UTC when left out.",
+        examples=["Europe/Berlin"],
+    )
+
+    _blank = field_validator("timezone", mode="before")(_blank_to_none)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and not is_known_timezone(value):
+            raise ValueError("Use an IANA time zone name, for example Europe/Berlin")
+        return value
 
 
 class UserPublic(BaseModel):

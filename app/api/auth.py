@@ -10,17 +10,22 @@ from fastapi.security import HTTPAuthorizationCredentials
 from app.api.errors import field_error
 from app.db import SessionDep
 from app.deps import ApiUser, bearer_scheme
-from app.schemas import Credentials, TokenPublic, UserPublic
+from app.schemas import Credentials, Registration, TokenPublic, UserPublic
 from app.services import accounts, login_throttle
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/register", status_code=201, response_model=UserPublic)
-def register(credentials: Credentials, session: SessionDep) -> UserPublic:
-    """Create an account. 409 when the email is taken."""
+def register(registration: Registration, session: SessionDep) -> UserPublic:
+    """Create an account in an IANA time zone (UTC when left out). 409 when the email is taken."""
     try:
-        user = accounts.register(session, email=credentials.email, password=credentials.password)
+        user = accounts.register(
+            session,
+            email=registration.email,
+            password=registration.password,
+            timezone=registration.timezone or "UTC",
+        )
     except accounts.WeakPassword as problem:
         raise field_error(["body", "password"], str(problem)) from None
     except accounts.EmailTaken:

@@ -5,12 +5,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from app.api.errors import field_error
 from app.db import SessionDep
 from app.deps import ApiOwnedEntry, ApiUser
-from app.schemas import BatchResult, EntryAnswers, EntryBatch, EntryPublic
+from app.schemas import (
+    BatchItemResult,
+    BatchResult,
+    EntryAnswers,
+    EntryBatch,
+    EntryPublic,
+    OptionalDay,
+)
 from app.services import entries
 from app.services.dose_steps import list_steps
 
@@ -22,10 +29,10 @@ DiaryDay = Annotated[date, Path(alias="date", description="The diary day, YYYY-M
 def list_entries(
     user: ApiUser,
     session: SessionDep,
-    start: Annotated[date | None, Query()] = None,
-    end: Annotated[date | None, Query()] = None,
+    start: Annotated[OptionalDay, Query(description="First day, YYYY-MM-DD")] = None,
+    end: Annotated[OptionalDay, Query(description="Last day, inclusive")] = None,
 ) -> list[EntryPublic]:
-    """Entries from `start` to `end` (inclusive, both optional), ordered by date."""
+    """Entries from `start` to `end`, ordered by date (inclusive; both optional, blank = absent)."""
     assert user.id is not None
     rows = entries.list_entries(session, user_id=user.id, start=start, end=end)
     return entries.entries_public(session, user_id=user.id, entries=rows)
@@ -33,7 +40,14 @@ def list_entries(
 
 @router.post("/batch", response_model=BatchResult)
 def save_batch(batch: EntryBatch, user: ApiUser, session: SessionDep) -> BatchResult:
-    """Save every entry in the list, or none of them."""
+    """Save every entry in the list, or none of them (422 naming the entry that was refused;
+    each day may come only once).
+
+    `results` says what happened to each entry, in order: `created`, `replaced`, `unchanged`
+    (the same answers, or a replay of the same device edit), `superseded` (an edit older than
+    the day's current version, which stays; the edit is kept in the day's history) or
+    `stays_deleted` (an edit made before the day was deleted; kept in the history only).
+    """
     assert user.id is not None
     try:
         outcomes = entries.save_batch(session, user=user, entries=batch.entries, source="api")
@@ -41,30 +55,58 @@ def save_batch(batch: EntryBatch, user: ApiUser, session: SessionDep) -> BatchRe
         loc: list[str | int] = ["body", "entries", refusal.index or 0, "date"]
         raise field_error(loc, str(refusal)) from None
     steps = list_steps(session, user_id=user.id)
-    counts = {"created": 0, "replaced": 0, "unchanged": 0}
+    counts = dict.fromkeys(("created", "replaced", "unchanged", "superseded", "stays_deleted"), 0)
     for outcome in outcomes:
-        key = outcome.status if outcome.status != "kept_newer" else "unchanged"
-        counts[key] += 1
+        counts[outcome.status] += 1
     return BatchResult(
         **counts,
-        entries=[entries.entry_public(outcome.entry, steps=steps) for outcome in outcomes],
+        results=[
+            BatchItemResult(date=item.date, status=outcome.status)
+            for item, outcome in zip(batch.entries, outcomes, strict=True)
+        ],
+        entries=[
+            entries.entry_public(outcome.entry, steps=steps)
+            for outcome in outcomes
+            if outcome.entry is not None
+        ],
     )
 
 
 @router.put(
     "/{date}",
     response_model=EntryPublic,
-    responses={201: {"description": "Created"}, 200: {"description": "Replaced"}},
+    responses={
+        201: {"description": "Created"},
+        200: {"description": "Replaced, or unchanged (the same answers, or a replay)"},
+        409: {"description": "An older edit: a later change of the day was kept"},
+    },
 )
 def put_entry(
     day: DiaryDay, answers: EntryAnswers, user: ApiUser, session: SessionDep, response: Response
 ) -> EntryPublic:
-    """Create or replace the entry of one diary day (201 created, 200 replaced)."""
+    """Create or replace the entry of one diary day.
+
+    201: the day was created. 200: it was replaced, or nothing changed (the same answers, or
+    a replay of the same `client_id` + `client_edited_at` edit). 409: the edit is older than
+    the day's current version, or than the day's deletion (by `client_edited_at`): the later
+    change stays, and this edit is kept in the day's revision history; sending it again
+    answers 409 again and stores nothing more.
+    """
     assert user.id is not None
     try:
         outcome = entries.save_entry(session, user=user, day=day, answers=answers, source="api")
     except entries.DiaryDayRefused as refusal:
         raise field_error(["path", "date"], str(refusal)) from None
+    if outcome.status == "superseded":
+        raise HTTPException(
+            status_code=409,
+            detail="This day has a newer version, which was kept; this edit is in its history.",
+        )
+    if outcome.status == "stays_deleted" or outcome.entry is None:
+        raise HTTPException(
+            status_code=409,
+            detail="This day was deleted after this edit was made; the edit is in its history.",
+        )
     response.status_code = 201 if outcome.status == "created" else 200
     return entries.entry_public(outcome.entry, steps=list_steps(session, user_id=user.id))
 

@@ -12,6 +12,7 @@ from app.db import SessionDep
 from app.deps import ApiUser
 from app.models import User
 from app.pdf import pdf_response, summary_pdf
+from app.schemas import OptionalDay
 from app.services import report
 from app.services.entries import patient_today
 
@@ -55,8 +56,8 @@ def checked_options(
 def report_pdf(
     user: ApiUser,
     session: SessionDep,
-    start: Annotated[date | None, Query(description="First day (default: first entry)")] = None,
-    end: Annotated[date | None, Query(description="Last day, inclusive (default: today)")] = None,
+    start: Annotated[OptionalDay, Query(description="First day (default: first entry)")] = None,
+    end: Annotated[OptionalDay, Query(description="Last day, inclusive (default: today)")] = None,
     initials: Annotated[str | None, Query(description="Printed at the top")] = None,
     questions: Annotated[str | None, Query(description="Printed at the end")] = None,
 ) -> Response:

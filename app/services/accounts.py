@@ -12,7 +12,7 @@ from contextlib import suppress
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from app.models import ApiToken, BrowserSession, User, utcnow
+from app.schemas import is_known_timezone
 
 PASSWORD_MIN_LENGTH = 10
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
@@ -69,7 +70,7 @@ def normalise_email(email: str) -> str:
 
 def valid_timezone(name: str | None) -> str:
     """The browser's time zone if it is a real IANA name, otherwise UTC."""
-    if name and name in available_timezones():
+    if name and is_known_timezone(name):
         ZoneInfo(name)
         return name
     return "UTC"

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.models import MAX_ROW_ID, DoseStep, utcnow
@@ -72,9 +73,26 @@ def add_step(session: Session, *, user_id: int, data: DoseStepCreate) -> DoseSte
         raise StepDateTaken(data.start_date)
     step = DoseStep(user_id=user_id, **data.model_dump())
     session.add(step)
-    session.commit()
+    _commit_unless_date_taken(session, user_id=user_id, start=data.start_date, except_id=None)
     session.refresh(step)
     return step
+
+
+def _commit_unless_date_taken(
+    session: Session, *, user_id: int, start: date, except_id: int | None
+) -> None:
+    """Commit, or raise StepDateTaken when another request took `start` since it was checked.
+
+    Two app processes can both find the date free; the database's unique key then refuses the
+    second, which is the same clash as the one checked for, not a server error.
+    """
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if _date_taken(session, user_id=user_id, start=start, except_id=except_id):
+            raise StepDateTaken(start) from None
+        raise
 
 
 def update_step(session: Session, *, step: DoseStep, data: DoseStepUpdate) -> DoseStep:
@@ -91,7 +109,9 @@ def update_step(session: Session, *, step: DoseStep, data: DoseStepUpdate) -> Do
         setattr(step, key, value)
     step.updated_at = utcnow()
     session.add(step)
-    session.commit()
+    _commit_unless_date_taken(
+        session, user_id=step.user_id, start=step.start_date, except_id=step.id
+    )
     session.refresh(step)
     return step
 

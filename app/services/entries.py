@@ -12,15 +12,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.items import OTHER_ANSWER_KEYS, RATED_KEYS, SIDE_EFFECT_KEYS
 from app.models import DiaryEntry, DoseStep, EntryRevision, User, utcnow
-from app.schemas import EARLIEST_DIARY_DAY, DatedEntryAnswers, EntryAnswers, EntryPublic
+from app.schemas import (
+    EARLIEST_DIARY_DAY,
+    DatedEntryAnswers,
+    EntryAnswers,
+    EntryPublic,
+    SaveStatus,
+)
 from app.services.dose_steps import format_day, list_steps, step_in_force
 
 Source = Literal["web", "api", "sync", "import"]
-SaveStatus = Literal["created", "replaced", "unchanged", "kept_newer"]
 ANSWER_KEYS: tuple[str, ...] = (
     *RATED_KEYS,
     *SIDE_EFFECT_KEYS,
@@ -35,9 +41,15 @@ class DiaryDayRefused(ValueError):
     index: int | None = None  # position in a batch, when the day came in one
 
 
+class DayRepeated(DiaryDayRefused):
+    """The same diary day came twice in one batch: which version was meant is unclear."""
+
+
 @dataclass(frozen=True)
 class SaveOutcome:
-    entry: DiaryEntry
+    """What a save did, and the day as it now is (None when it stays deleted)."""
+
+    entry: DiaryEntry | None
     status: SaveStatus
 
 
@@ -118,18 +130,170 @@ def _keep_revision(
             data=data if data is not None else entry_snapshot(entry),
             source=entry.source,
             saved_at=entry.updated_at,
+            replaced_at=utcnow(),
             reason=reason,
         )
     )
 
 
-def _client_time(answers: EntryAnswers) -> datetime | None:
-    """The device's edit time in UTC (naive means UTC), never later than now."""
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _device_time(answers: EntryAnswers) -> datetime | None:
+    """The device's edit time as the device sent it, in UTC (naive means UTC).
+
+    Kept as sent, so a replay of the same edit is recognised however late it arrives; only
+    `_edit_order` limits it, when edits are compared.
+    """
     if answers.client_edited_at is None:
         return None
-    stamp = answers.client_edited_at
-    stamp = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
-    return min(stamp, utcnow())
+    return _utc(answers.client_edited_at)
+
+
+def _edit_order(edited_at: datetime | None, received_at: datetime) -> datetime:
+    """When an edit counts as made, to order it against others: the device's time, but never
+    after the server received it, so a device whose clock runs fast cannot win over edits made
+    after its own (and an edit without a device time was made when it was received)."""
+    received_at = _utc(received_at)
+    return received_at if edited_at is None else min(_utc(edited_at), received_at)
+
+
+def _first_saved(
+    user: User, *, source: Source, edited_at: datetime | None, now: datetime
+) -> datetime:
+    """When the day was first written down, for the retrospective flag (SPEC §2.4).
+
+    Only the offline outbox ("sync") may say the patient wrote the day earlier than the server
+    received it; that time is never taken as earlier than the account itself, so a made-up
+    device time cannot hide a back-filled day from the doctor.
+    """
+    if source != "sync" or edited_at is None:
+        return now
+    return min(max(edited_at, _utc(user.created_at)), now)
+
+
+def _snapshot_answers(data: dict[str, Any]) -> dict[str, Any]:
+    """The answers a kept version holds, in the flat column shape."""
+    flat = {key: data.get(key) for key in ANSWER_KEYS if key not in SIDE_EFFECT_KEYS}
+    side_effects = data.get("side_effects")
+    side_effects = side_effects if isinstance(side_effects, dict) else {}
+    flat.update({key: side_effects.get(key) for key in SIDE_EFFECT_KEYS})
+    return flat
+
+
+def _snapshot_time(data: dict[str, Any]) -> datetime | None:
+    raw = data.get("client_edited_at")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return _utc(datetime.fromisoformat(raw))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class _Edit:
+    """One save request: the answers, which device made them and when."""
+
+    values: dict[str, Any]
+    client_id: str | None
+    edited_at: datetime | None  # as the device sent it
+    received_at: datetime
+
+    @property
+    def order(self) -> datetime:
+        return _edit_order(self.edited_at, self.received_at)
+
+    @property
+    def replayable(self) -> bool:
+        """Only an edit named by its device and edit time can arrive again as a replay."""
+        return self.client_id is not None and self.edited_at is not None
+
+    def is_entry(self, entry: DiaryEntry) -> bool:
+        """The same device edit as the day's current version: same key, same answers."""
+        return (
+            self.replayable
+            and entry.client_id == self.client_id
+            and entry.client_edited_at is not None
+            and _utc(entry.client_edited_at) == self.edited_at
+            and answers_dict(entry) == self.values
+        )
+
+    def is_snapshot(self, data: dict[str, Any]) -> bool:
+        """The same device edit as a kept version of the day."""
+        return (
+            self.replayable
+            and data.get("client_id") == self.client_id
+            and _snapshot_time(data) == self.edited_at
+            and _snapshot_answers(data) == self.values
+        )
+
+
+def _locked_entry(session: Session, *, user_id: int, day: date) -> DiaryEntry | None:
+    """The day's row, locked until the transaction ends (PostgreSQL; SQLite has one writer).
+
+    Two saves of one day from two app processes then run one after the other, and the second
+    keeps the version the first wrote, not the one both read before either wrote.
+    """
+    statement = (
+        select(DiaryEntry)
+        .where(DiaryEntry.user_id == user_id, DiaryEntry.day == day)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(statement).first()
+
+
+def _day_revisions(session: Session, *, user_id: int, day: date) -> list[EntryRevision]:
+    statement = select(EntryRevision).where(
+        EntryRevision.user_id == user_id, EntryRevision.day == day
+    )
+    return list(session.exec(statement))
+
+
+def _seen_before(session: Session, *, user_id: int, day: date, edit: _Edit) -> bool:
+    """True when this device edit is already in the day's history (a replay)."""
+    if not edit.replayable:
+        return False
+    return any(
+        edit.is_snapshot(revision.data)
+        for revision in _day_revisions(session, user_id=user_id, day=day)
+    )
+
+
+def _last_deletion(session: Session, *, user_id: int, day: date) -> datetime | None:
+    statement = (
+        select(EntryRevision.replaced_at)
+        .where(
+            EntryRevision.user_id == user_id,
+            EntryRevision.day == day,
+            EntryRevision.reason == "deleted",
+        )
+        .order_by(col(EntryRevision.replaced_at).desc())
+        .limit(1)
+    )
+    deleted_at = session.exec(statement).first()
+    return _utc(deleted_at) if deleted_at is not None else None
+
+
+def _keep_superseded(
+    session: Session, *, user: User, day: date, edit: _Edit, source: Source
+) -> None:
+    """Keep an edit that lost to a later change in the day's history (once)."""
+    assert user.id is not None
+    incoming = DiaryEntry(
+        user_id=user.id,
+        day=day,
+        source=source,
+        updated_at=edit.received_at,
+        client_id=edit.client_id,
+        client_edited_at=edit.edited_at,
+        **edit.values,
+    )
+    snapshot = entry_snapshot(incoming)
+    if not _revision_exists(session, user_id=user.id, day=day, snapshot=snapshot):
+        _keep_revision(session, entry=incoming, reason="superseded", data=snapshot)
 
 
 def save_entry(
@@ -145,79 +309,113 @@ def save_entry(
     """Create or replace the patient's entry for `day`, keeping the replaced version.
 
     Replays of the same device edit change nothing. When two devices edited the same day,
-    the later client edit time wins and the other version goes to the revision history.
+    the later edit wins and the other goes to the revision history ("superseded"); an edit
+    made before the day was deleted does not bring it back ("stays_deleted").
     """
     assert user.id is not None
     check_diary_day(day, today=patient_today(user))
-    new_values = _flat_answers(answers)
-    client_time = _client_time(answers)
-    now = utcnow()
-    entry = get_entry(session, user_id=user.id, day=day)
-
+    edit = _Edit(
+        values=_flat_answers(answers),
+        client_id=answers.client_id,
+        edited_at=_device_time(answers),
+        received_at=utcnow(),
+    )
+    entry = _locked_entry(session, user_id=user.id, day=day)
+    outcome = None
     if entry is None:
-        first_saved = client_time or now
-        entry = DiaryEntry(
-            user_id=user.id,
-            day=day,
-            source=source,
-            retrospective=is_retrospective(day, first_saved=first_saved, timezone=user.timezone),
-            created_at=now,
-            updated_at=now,
-            client_id=answers.client_id,
-            client_edited_at=client_time,
-            **new_values,
+        outcome = _save_new_day(session, user=user, day=day, edit=edit, source=source)
+        if outcome is None:
+            # Another app process saved the day's first version meanwhile: this is an edit of it.
+            entry = _locked_entry(session, user_id=user.id, day=day)
+            assert entry is not None
+    if outcome is None:
+        assert entry is not None
+        outcome = _save_over(
+            session, user=user, entry=entry, edit=edit, source=source, reason=reason
         )
-        session.add(entry)
-        status: SaveStatus = "created"
-    elif (
-        answers.client_id is not None
-        and entry.client_id == answers.client_id
-        and entry.client_edited_at == client_time
-    ):
-        status = "unchanged"  # the same device edit arriving again
-    elif client_time is not None and client_time < (entry.client_edited_at or entry.updated_at):
-        # An older edit from another device (or one made before the day was last saved
-        # online, which has no device time: its save time stands in): keep it in the history.
-        status = "kept_newer"
-        incoming = DiaryEntry(
-            user_id=user.id,
-            day=day,
-            source=source,
-            updated_at=now,
-            client_id=answers.client_id,
-            client_edited_at=client_time,
-            **new_values,
-        )
-        snapshot = entry_snapshot(incoming)
-        if not _revision_exists(session, user_id=user.id, day=day, snapshot=snapshot):
-            _keep_revision(session, entry=incoming, reason="superseded", data=snapshot)
-    elif answers_dict(entry) == new_values and entry.client_id == answers.client_id:
-        status = "unchanged"
-    else:
-        _keep_revision(session, entry=entry, reason=reason)
-        for key, value in new_values.items():
-            setattr(entry, key, value)
-        entry.source = source
-        entry.updated_at = now
-        entry.client_id = answers.client_id
-        entry.client_edited_at = client_time
-        session.add(entry)
-        status = "replaced"
-
     if commit:
         session.commit()  # every field is set here, so nothing needs reading back
     else:
         session.flush()
-    return SaveOutcome(entry=entry, status=status)
+    return outcome
+
+
+def _save_new_day(
+    session: Session, *, user: User, day: date, edit: _Edit, source: Source
+) -> SaveOutcome | None:
+    """The day's first version, or None when another process created the day meanwhile."""
+    assert user.id is not None
+    if _seen_before(session, user_id=user.id, day=day, edit=edit):
+        return SaveOutcome(entry=None, status="stays_deleted")  # a replay, after a deletion
+    if edit.edited_at is not None:
+        deleted_at = _last_deletion(session, user_id=user.id, day=day)
+        if deleted_at is not None and edit.order < deleted_at:
+            _keep_superseded(session, user=user, day=day, edit=edit, source=source)
+            return SaveOutcome(entry=None, status="stays_deleted")
+    first_saved = _first_saved(user, source=source, edited_at=edit.edited_at, now=edit.received_at)
+    entry = DiaryEntry(
+        user_id=user.id,
+        day=day,
+        source=source,
+        retrospective=is_retrospective(day, first_saved=first_saved, timezone=user.timezone),
+        created_at=edit.received_at,
+        updated_at=edit.received_at,
+        client_id=edit.client_id,
+        client_edited_at=edit.edited_at,
+        **edit.values,
+    )
+    if session.get_bind().dialect.name == "sqlite":
+        # One writer at a time (app/db.py): nobody can have added the day since it was read.
+        session.add(entry)
+        return SaveOutcome(entry=entry, status="created")
+    try:
+        # In a savepoint: if another process inserted the day first, only this insert is
+        # undone, and the rest of the transaction (a batch) carries on.
+        with session.begin_nested():
+            session.add(entry)
+    except IntegrityError:
+        if _locked_entry(session, user_id=user.id, day=day) is None:
+            raise  # not the day's unique key: a real error
+        return None
+    return SaveOutcome(entry=entry, status="created")
+
+
+def _save_over(
+    session: Session, *, user: User, entry: DiaryEntry, edit: _Edit, source: Source, reason: str
+) -> SaveOutcome:
+    """Replace the day's current version with the edit, unless the edit is older or a replay."""
+    assert user.id is not None
+    if edit.is_entry(entry):
+        return SaveOutcome(entry=entry, status="unchanged")  # the same device edit again
+    if _seen_before(session, user_id=user.id, day=entry.day, edit=edit):
+        # A replay of an edit that a later change already replaced: it stays in the history.
+        return SaveOutcome(entry=entry, status="superseded")
+    if edit.edited_at is not None and edit.order < _edit_order(
+        entry.client_edited_at, entry.updated_at
+    ):
+        # An older edit from another device (or one made before the day was last saved
+        # online, which has no device time: its save time stands in): keep it in the history.
+        _keep_superseded(session, user=user, day=entry.day, edit=edit, source=source)
+        return SaveOutcome(entry=entry, status="superseded")
+    if answers_dict(entry) == edit.values and entry.client_id == edit.client_id:
+        return SaveOutcome(entry=entry, status="unchanged")
+    _keep_revision(session, entry=entry, reason=reason)
+    for key, value in edit.values.items():
+        setattr(entry, key, value)
+    entry.source = source
+    entry.updated_at = edit.received_at
+    entry.client_id = edit.client_id
+    entry.client_edited_at = edit.edited_at
+    session.add(entry)
+    return SaveOutcome(entry=entry, status="replaced")
 
 
 def _revision_exists(
     session: Session, *, user_id: int, day: date, snapshot: dict[str, Any]
 ) -> bool:
-    statement = select(EntryRevision).where(
-        EntryRevision.user_id == user_id, EntryRevision.day == day
+    return any(
+        revision.data == snapshot for revision in _day_revisions(session, user_id=user_id, day=day)
     )
-    return any(revision.data == snapshot for revision in session.exec(statement))
 
 
 def save_batch(
@@ -225,12 +423,19 @@ def save_batch(
 ) -> list[SaveOutcome]:
     """Save every entry or none: one transaction, rolled back on the first refusal."""
     today = patient_today(user)
+    first_index: dict[date, int] = {}
     for index, item in enumerate(entries):
         try:
             check_diary_day(item.date, today=today)
+            if item.date in first_index:
+                raise DayRepeated(
+                    f"{format_day(item.date)} is already entry {first_index[item.date]} of "
+                    "this batch. Send each day once."
+                )
         except DiaryDayRefused as refusal:
             refusal.index = index
             raise
+        first_index[item.date] = index
     try:
         outcomes = [
             save_entry(session, user=user, day=item.date, answers=item, source=source, commit=False)
@@ -241,14 +446,20 @@ def save_batch(
         session.rollback()
         raise
     for outcome in outcomes:
-        session.refresh(outcome.entry)
+        if outcome.entry is not None:
+            session.refresh(outcome.entry)
     return outcomes
 
 
 def delete_entry(session: Session, *, entry: DiaryEntry) -> None:
     """Remove a day from the diary; its last version stays in the revision history."""
-    _keep_revision(session, entry=entry, reason="deleted")
-    session.delete(entry)
+    # Locked and read again: a save that landed since `entry` was loaded is the version kept.
+    current = _locked_entry(session, user_id=entry.user_id, day=entry.day)
+    if current is None:
+        session.commit()
+        return  # deleted meanwhile by another request: its version is kept already
+    _keep_revision(session, entry=current, reason="deleted")
+    session.delete(current)
     session.commit()
 
 

@@ -26,7 +26,7 @@ SOURCE_WORDS: dict[str, str] = {
 # Why a version stopped being the current one.
 REASON_WORDS: dict[str, str] = {
     "edited": "replaced by a later edit",
-    "superseded": "an older edit from another device; the newer one was kept",
+    "superseded": "an older edit from another device; the later change was kept",
     "deleted": "the day was deleted",
     "restored": "replaced when an earlier version was restored",
     "imported": "replaced by an imported backup",

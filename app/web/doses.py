@@ -31,9 +31,20 @@ def _read(form: FormData) -> dict[str, str]:
     return {key: str(form.get(key) or "").strip() for key in STEP_FIELDS}
 
 
+def _milligrams(raw: str) -> float | str | None:
+    """The typed dose as a number (1,5 or 1.5); text that is none stays for the schema to refuse."""
+    text = raw.replace(",", ".")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return raw
+
+
 def _validate(values: dict[str, str]) -> tuple[DoseStepCreate | None, dict[str, str]]:
     data: dict[str, Any] = dict(values)
-    data["dose_mg"] = values["dose_mg"].replace(",", ".") or None
+    data["dose_mg"] = _milligrams(values["dose_mg"])
     try:
         return DoseStepCreate.model_validate(data), {}
     except ValidationError as invalid:

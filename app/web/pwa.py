@@ -53,7 +53,13 @@ def sync_outbox(
     """Days saved offline on a device, each applied once (replays change nothing).
 
     Each day is saved on its own: one the server refuses is reported back with its errors
-    and stays on the device, and never holds back the other days.
+    and stays on the device, and never holds back the other days. Answers 200 with one result
+    per day, in order, whose `status` is `created`, `replaced`, `unchanged` (the same answers,
+    or a replay of the same device edit), `superseded` (an edit older than the day's current
+    version, which stays; the edit is kept in the day's history), `stays_deleted` (an edit
+    made before the day was deleted; kept in the history only) or `rejected` (with `errors`).
+    Every status but `rejected` means the device can drop the day. 401 when not signed in,
+    409 for days of another account, 422 for a body that is not `{"entries": [...]}`.
     """
     if user is None:
         return JSONResponse({"detail": "Sign in again to sync"}, status_code=401)

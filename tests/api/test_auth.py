@@ -28,6 +28,44 @@ def test_register_creates_an_account_that_can_get_a_token(client: TestClient) ->
     assert token.status_code == 200
 
 
+def test_register_keeps_the_time_zone_it_is_given(client: TestClient, session: Session) -> None:
+    response = client.post(
+        "/api/v1/auth/register",
+        json={"email": "kiri@example.org", "password": PASSWORD, "timezone": "Pacific/Kiritimati"},
+    )
+
+    assert response.status_code == 201
+    user = session.exec(select(User).where(User.email == "kiri@example.org")).one()
+    assert user.timezone == "Pacific/Kiritimati"
+
+
+@pytest.mark.parametrize("timezone", [None, "", "  "])
+def test_register_without_a_time_zone_is_utc(
+    client: TestClient, session: Session, timezone: str | None
+) -> None:
+    account: dict[str, object] = {"email": "plain@example.org", "password": PASSWORD}
+    if timezone is not None:
+        account["timezone"] = timezone
+
+    assert client.post("/api/v1/auth/register", json=account).status_code == 201
+    user = session.exec(select(User).where(User.email == "plain@example.org")).one()
+    assert user.timezone == "UTC"
+
+
+@pytest.mark.parametrize("timezone", ["Mars/Olympus_Mons", "CEST", "../etc/passwd", 5, "x" * 65])
+def test_register_with_an_unknown_time_zone_is_422_naming_it(
+    client: TestClient, session: Session, timezone: object
+) -> None:
+    response = client.post(
+        "/api/v1/auth/register",
+        json={"email": "lost@example.org", "password": PASSWORD, "timezone": timezone},
+    )
+
+    assert response.status_code == 422
+    assert ["body", "timezone"] in [error["loc"] for error in response.json()["detail"]]
+    assert session.exec(select(User)).all() == []
+
+
 def test_register_with_a_taken_email_is_409(client: TestClient, user: User) -> None:
     response = client.post(
         "/api/v1/auth/register", json={"email": user.email.upper(), "password": PASSWORD}

@@ -101,6 +101,10 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"start_date": "2026-01-19", "dose_mg": 1.5, "dosing_time": "noon"}, "dosing_time"),
     ({"start_date": "2026-01-19", "dose_mg": 1.5, "note": "x" * 501}, "note"),
     ({"start_date": "2026-01-19", "dose_mg": 1.5, "colour": "blue"}, "colour"),
+    # JSON numbers only: a boolean or a string is not a dose.
+    ({"start_date": "2026-01-19", "dose_mg": True}, "dose_mg"),
+    ({"start_date": "2026-01-19", "dose_mg": False}, "dose_mg"),
+    ({"start_date": "2026-01-19", "dose_mg": "1.5"}, "dose_mg"),
 ]
 
 
@@ -115,7 +119,10 @@ def test_invalid_step_is_422_naming_the_field(
     assert session.exec(select(DoseStep)).all() == []
 
 
-@pytest.mark.parametrize(("change", "field"), [({"dose_mg": 51}, "dose_mg"), ({"x": 1}, "x")])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"dose_mg": 51}, "dose_mg"), ({"dose_mg": True}, "dose_mg"), ({"x": 1}, "x")],
+)
 def test_invalid_patch_is_422_and_changes_nothing(
     api: TestClient, change: dict[str, Any], field: str
 ) -> None:

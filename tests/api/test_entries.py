@@ -120,6 +120,32 @@ def test_list_is_ordered_and_its_range_inclusive(
     assert api.get("/api/v1/entries?start=2026-02-30").status_code == 422
 
 
+def test_a_blank_range_value_is_the_same_as_leaving_it_out(
+    api: TestClient, session: Session, user: User
+) -> None:
+    for day in (10, 11, 12):
+        make_entry(session, user=user, day=date(2026, 3, day), pain=day)
+
+    def days(query: str) -> list[str]:
+        response = api.get(f"/api/v1/entries{query}")
+        assert response.status_code == 200, response.text
+        return [entry["date"] for entry in response.json()]
+
+    every_day = ["2026-03-10", "2026-03-11", "2026-03-12"]
+    assert days("?start=&end=") == every_day  # written exactly as in SPEC §8
+    assert days("?start=%20&end=") == every_day
+    assert days("?start=&end=2026-03-11") == ["2026-03-10", "2026-03-11"]
+    assert days("?start=2026-03-11&end=") == ["2026-03-11", "2026-03-12"]
+    assert api.get("/api/v1/entries?start=soon&end=").status_code == 422
+
+
+def test_a_whole_number_dose_is_a_dose(api: TestClient) -> None:
+    response = api.put(f"/api/v1/entries/{DAY}", json={"dose_mg": 3, "dose_taken": True})
+
+    assert response.status_code == 201
+    assert (response.json()["dose_mg"], response.json()["dose_taken"]) == (3.0, True)
+
+
 # --- validation: 422 naming the field, nothing written ------------------------------------
 
 INVALID: list[tuple[dict[str, Any], list[str]]] = [
@@ -146,6 +172,12 @@ INVALID: list[tuple[dict[str, Any], list[str]]] = [
     ({"dose_mg": 51}, ["body", "dose_mg"]),
     ({"dose_mg": -0.5}, ["body", "dose_mg"]),
     ({"dose_taken": "maybe"}, ["body", "dose_taken"]),
+    # Strict types: JSON numbers for the dose, real booleans for dose_taken.
+    ({"dose_taken": "yes"}, ["body", "dose_taken"]),
+    ({"dose_taken": "1"}, ["body", "dose_taken"]),
+    ({"dose_taken": 1}, ["body", "dose_taken"]),
+    ({"dose_mg": True}, ["body", "dose_mg"]),
+    ({"dose_mg": "1.5"}, ["body", "dose_mg"]),
 ]
 
 
@@ -295,3 +327,122 @@ def test_batch_rejects_an_unknown_top_level_key_and_an_empty_list(api: TestClien
     assert ["body", "force"] in [error["loc"] for error in extra.json()["detail"]]
     assert empty.status_code == 422
     assert ["body", "entries"] in [error["loc"] for error in empty.json()["detail"]]
+
+
+def test_batch_with_the_same_date_twice_is_422_naming_the_repeat_and_writes_nothing(
+    api: TestClient, session: Session, user: User
+) -> None:
+    make_entry(session, user=user, day=date(2026, 3, 1), pain=10)
+    batch = [
+        {"date": "2026-03-01", "pain": 11},
+        {"date": "2026-03-02", "pain": 20},
+        {"date": "2026-03-01", "pain": 12},
+    ]
+
+    response = api.post("/api/v1/entries/batch", json={"entries": batch})
+
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "entries", 2, "date"]
+    assert "once" in error["msg"]
+    session.expire_all()
+    assert [(entry.day, entry.pain) for entry in session.exec(select(DiaryEntry))] == [
+        (date(2026, 3, 1), 10)
+    ]
+    assert session.exec(select(EntryRevision)).all() == []
+
+
+# --- device edits through the API: retrospective, older edits, deleted days ----------------
+
+
+def device(edited_at: str, **answers: Any) -> dict[str, Any]:
+    return {"client_id": "script", "client_edited_at": edited_at, **answers}
+
+
+def test_a_backdated_device_time_does_not_make_an_api_save_timely(
+    api: TestClient, user: User
+) -> None:
+    day = patient_today(user) - timedelta(days=30)
+
+    response = api.put(f"/api/v1/entries/{day}", json=device(f"{day}T20:00:00Z", pain=30))
+
+    assert response.status_code == 201
+    assert response.json()["retrospective"] is True
+    assert api.get(f"/api/v1/entries/{day}").json()["retrospective"] is True
+
+
+def test_put_of_an_edit_older_than_the_day_is_409_and_kept_in_its_history(
+    api: TestClient, session: Session
+) -> None:
+    assert api.put(f"/api/v1/entries/{DAY}", json={"pain": 40}).status_code == 201
+    older = device("2026-03-10T08:00:00Z", pain=80)
+
+    response = api.put(f"/api/v1/entries/{DAY}", json=older)
+    again = api.put(f"/api/v1/entries/{DAY}", json=older)
+
+    assert response.status_code == 409
+    assert "newer version" in response.json()["detail"]
+    assert again.status_code == 409
+    assert api.get(f"/api/v1/entries/{DAY}").json()["pain"] == 40
+    history = api.get(f"/api/v1/entries/{DAY}/revisions").json()
+    assert [(item["reason"], item["data"]["pain"]) for item in history] == [("superseded", 80)]
+
+
+def test_put_of_an_edit_made_before_the_day_was_deleted_is_409_and_stays_deleted(
+    api: TestClient,
+) -> None:
+    edit = device("2026-03-10T08:00:00Z", pain=30)
+    assert api.put(f"/api/v1/entries/{DAY}", json=edit).status_code == 201
+    assert api.delete(f"/api/v1/entries/{DAY}").status_code == 204
+
+    response = api.put(f"/api/v1/entries/{DAY}", json=edit)
+
+    assert response.status_code == 409
+    assert "deleted" in response.json()["detail"]
+    assert api.get(f"/api/v1/entries/{DAY}").status_code == 404
+    # A new edit, without an older device time, brings the day back.
+    assert api.put(f"/api/v1/entries/{DAY}", json={"pain": 35}).status_code == 201
+
+
+def test_batch_reports_an_older_edit_as_superseded_not_unchanged(
+    api: TestClient, session: Session, user: User
+) -> None:
+    make_entry(session, user=user, day=date(2026, 3, 1), pain=10)
+    api.put("/api/v1/entries/2026-03-02", json={"pain": 20})
+    batch = [
+        {"date": "2026-03-01", "pain": 10},
+        {"date": "2026-03-02", **device("2026-03-02T08:00:00Z", pain=25)},
+        {"date": "2026-03-03", "pain": 30},
+    ]
+
+    response = api.post("/api/v1/entries/batch", json={"entries": batch})
+
+    assert response.status_code == 200
+    body = response.json()
+    counts = {key: body[key] for key in ("created", "replaced", "unchanged", "superseded")}
+    assert counts == {"created": 1, "replaced": 0, "unchanged": 1, "superseded": 1}
+    assert body["stays_deleted"] == 0
+    assert [(item["date"], item["status"]) for item in body["results"]] == [
+        ("2026-03-01", "unchanged"),
+        ("2026-03-02", "superseded"),
+        ("2026-03-03", "created"),
+    ]
+    assert [entry["pain"] for entry in body["entries"]] == [10, 20, 30]
+
+
+def test_batch_reports_a_day_that_stays_deleted(api: TestClient) -> None:
+    edit = device("2026-03-02T08:00:00Z", pain=25)
+    api.put("/api/v1/entries/2026-03-02", json=edit)
+    api.delete("/api/v1/entries/2026-03-02")
+
+    response = api.post(
+        "/api/v1/entries/batch",
+        json={"entries": [{"date": "2026-03-01", "pain": 1}, {"date": "2026-03-02", **edit}]},
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["created"], body["stays_deleted"]) == (1, 1)
+    assert [item["status"] for item in body["results"]] == ["created", "stays_deleted"]
+    assert [entry["date"] for entry in body["entries"]] == ["2026-03-01"]
+    assert api.get("/api/v1/entries/2026-03-02").status_code == 404

@@ -250,6 +250,14 @@ def test_api_refuses_bad_options_naming_the_field(
     assert [error["loc"] for error in response.json()["detail"]] == [["query", field]]
 
 
+def test_blank_dates_take_the_default_range(api: TestClient) -> None:
+    # `?start=&end=` as SPEC §8 writes it: the same as leaving both out.
+    response = api.get("/api/v1/report.pdf", params={"start": "", "end": ""})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+
+
 def test_the_pdf_needs_a_bearer_token(client: TestClient) -> None:
     assert client.get("/api/v1/report.pdf").status_code == 401
 

@@ -37,6 +37,14 @@ def today(user: User) -> date:
     return entries.patient_today(user)
 
 
+def opened_account(session: Session, user: User, when: datetime) -> None:
+    """Date the account back: a device's edit time never counts from before the account."""
+    user.created_at = when
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+
+
 # --- created, replaced, unchanged, deleted -------------------------------------------------
 
 
@@ -175,7 +183,7 @@ def test_an_older_edit_from_another_device_is_kept_as_a_revision_and_the_newer_s
 
     outcome = entries.save_entry(session, user=user, day=today, answers=older, source="sync")
 
-    assert outcome.status == "kept_newer"
+    assert outcome.status == "superseded"
     entry = stored(session, user, today)
     assert entry is not None
     assert (entry.pain, entry.notes, entry.client_id) == (30, None, "phone")
@@ -186,7 +194,7 @@ def test_an_older_edit_from_another_device_is_kept_as_a_revision_and_the_newer_s
 
     # The older edit arriving again is not stored twice.
     again = entries.save_entry(session, user=user, day=today, answers=older, source="sync")
-    assert again.status == "kept_newer"
+    assert again.status == "superseded"
     assert len(revisions(session, user, today)) == 1
 
 
@@ -220,7 +228,7 @@ def test_an_offline_edit_older_than_the_last_online_save_does_not_win(
 
     outcome = entries.save_entry(session, user=user, day=day, answers=phone, source="sync")
 
-    assert outcome.status == "kept_newer"
+    assert outcome.status == "superseded"
     entry = stored(session, user, day)
     assert entry is not None
     assert (entry.pain, entry.source) == (60, "web")
@@ -282,6 +290,7 @@ def test_saving_marks_late_days_retrospective_in_the_patients_time_zone(
 def test_a_day_edited_offline_in_time_is_not_retrospective_when_it_syncs_late(
     session: Session, user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    opened_account(session, user, datetime(2026, 3, 1, tzinfo=UTC))
     freeze_diary_clock(monkeypatch, datetime(2026, 3, 15, 9, 0, tzinfo=UTC))
     edit = device_edit("phone", datetime(2026, 3, 10, 21, 0, tzinfo=UTC), pain=20)
 
@@ -429,3 +438,245 @@ def test_check_in_ignores_another_patients_answers(session: Session, user: User)
     make_entry(session, user=other, day=day - timedelta(days=2), tolerability=90)
 
     assert entries.check_in_due(session, user_id=user.id, day=day)
+
+
+# --- retrospective: whose clock counts ------------------------------------------------------
+
+
+def test_a_device_time_sent_through_the_api_does_not_hide_a_back_filled_day(
+    session: Session, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened_account(session, user, datetime(2026, 1, 1, tzinfo=UTC))
+    freeze_diary_clock(monkeypatch, datetime(2026, 3, 20, 9, 0, tzinfo=UTC))
+    day = date(2026, 2, 18)
+    edit = device_edit("script", datetime(2026, 2, 18, 20, 0, tzinfo=UTC), pain=20)
+
+    for source in ("api", "web", "import"):
+        outcome = entries.save_entry(
+            session, user=user, day=day, answers=edit, source=source, reason="edited"
+        )
+        assert outcome.entry is not None
+        assert outcome.entry.retrospective is True, source
+        session.delete(outcome.entry)
+        session.commit()
+
+
+def test_a_synced_device_time_never_counts_from_before_the_account_existed(
+    session: Session, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The account was opened on 15 March; a "phone" claims it wrote 1 March that very evening.
+    opened_account(session, user, datetime(2026, 3, 15, 8, 0, tzinfo=UTC))
+    freeze_diary_clock(monkeypatch, datetime(2026, 3, 15, 9, 0, tzinfo=UTC))
+    backdated = device_edit("phone", datetime(2026, 3, 1, 21, 0, tzinfo=UTC), pain=20)
+    in_time = device_edit("phone", datetime(2026, 3, 15, 8, 30, tzinfo=UTC), pain=30)
+
+    late = entries.save_entry(
+        session, user=user, day=date(2026, 3, 1), answers=backdated, source="sync"
+    )
+    fine = entries.save_entry(
+        session, user=user, day=date(2026, 3, 14), answers=in_time, source="sync"
+    )
+
+    assert late.entry is not None and late.entry.retrospective is True
+    assert fine.entry is not None and fine.entry.retrospective is False
+
+
+def test_a_synced_device_time_in_the_future_counts_as_now(
+    session: Session, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened_account(session, user, datetime(2026, 1, 1, tzinfo=UTC))
+    freeze_diary_clock(monkeypatch, datetime(2026, 3, 20, 9, 0, tzinfo=UTC))
+    # A wrong clock far ahead still does not date the day before its own diary day.
+    edit = device_edit("phone", datetime(2027, 1, 1, tzinfo=UTC), pain=20)
+
+    outcome = entries.save_entry(
+        session, user=user, day=date(2026, 3, 10), answers=edit, source="sync"
+    )
+
+    assert outcome.entry is not None and outcome.entry.retrospective is True
+
+
+# --- replays: device clocks, deletions, same key with new answers ---------------------------
+
+
+def test_a_replay_from_a_fast_device_clock_cannot_undo_a_later_edit(
+    session: Session, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = date(2026, 3, 10)
+    # The phone's clock runs an hour fast: its edit made at 10:00 says 11:00.
+    phone = device_edit("phone", datetime(2026, 3, 10, 11, 0, tzinfo=UTC), pain=10)
+    freeze_diary_clock(monkeypatch, datetime(2026, 3, 10, 10, 1, tzinfo=UTC))
+    assert entries.save_entry(session, user=user, day=day, answers=phone, source="sync").status == (
+        "created"
+    )
+    # 10:30: the tablet edits the day; it arrives at 10:31 and wins (10:30 is after 10:01).
+    tablet = device_edit("tablet", datetime(2026, 3, 10, 10, 30, tzinfo=UTC), pain=90)
+    freeze_diary_clock(monkeypatch, datetime(2026, 3, 10, 10, 31, tzinfo=UTC))
+    assert entries.save_entry(
+        session, user=user, day=day, answers=tablet, source="sync"
+    ).status == ("replaced")
+    # 10:50: the phone's outbox sends its old edit again.
+    freeze_diary_clock(monkeypatch, datetime(2026, 3, 10, 10, 50, tzinfo=UTC))
+
+    replay = entries.save_entry(session, user=user, day=day, answers=phone, source="sync")
+
+    assert replay.status == "superseded"
+    entry = stored(session, user, day)
+    assert entry is not None
+    assert (entry.pain, entry.client_id) == (90, "tablet")
+    [revision] = revisions(session, user, day)
+    assert (revision.reason, revision.data["pain"]) == ("edited", 10)
+    # The device's own time is what is kept, so the replay is recognised.
+    assert revision.data["client_edited_at"] == "2026-03-10T11:00:00+00:00"
+
+
+def test_a_fast_clock_edit_orders_by_when_it_arrived(
+    session: Session, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = date(2026, 3, 10)
+    freeze_diary_clock(monkeypatch, datetime(2026, 3, 10, 10, 1, tzinfo=UTC))
+    fast = device_edit("phone", datetime(2026, 3, 10, 11, 0, tzinfo=UTC), pain=10)
+    entries.save_entry(session, user=user, day=day, answers=fast, source="sync")
+    freeze_diary_clock(monkeypatch, datetime(2026, 3, 10, 10, 40, tzinfo=UTC))
+    # Made at 10:20, after the phone's edit reached the server at 10:01: it is the later edit.
+    tablet = device_edit("tablet", datetime(2026, 3, 10, 10, 20, tzinfo=UTC), pain=90)
+
+    outcome = entries.save_entry(session, user=user, day=day, answers=tablet, source="sync")
+
+    assert outcome.status == "replaced"
+    entry = stored(session, user, day)
+    assert entry is not None
+    assert entry.pain == 90
+
+
+def test_a_replay_after_the_day_was_deleted_does_not_bring_it_back(
+    session: Session, user: User, today: date
+) -> None:
+    edit = device_edit("phone", EDITED, pain=30)
+    saved = entries.save_entry(session, user=user, day=today, answers=edit, source="sync")
+    assert saved.entry is not None
+    entries.delete_entry(session, entry=saved.entry)
+
+    replay = entries.save_entry(session, user=user, day=today, answers=edit, source="sync")
+
+    assert replay.status == "stays_deleted"
+    assert replay.entry is None
+    assert stored(session, user, today) is None
+    [revision] = revisions(session, user, today)
+    assert revision.reason == "deleted"
+
+
+def test_an_offline_edit_made_before_the_deletion_stays_in_the_history_only(
+    session: Session, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = date(2026, 3, 10)
+    freeze_diary_clock(monkeypatch, datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+    saved = entries.save_entry(session, user=user, day=day, answers=answers(pain=60), source="web")
+    assert saved.entry is not None
+    freeze_diary_clock(monkeypatch, datetime(2026, 3, 10, 10, 0, tzinfo=UTC))
+    entries.delete_entry(session, entry=saved.entry)
+    freeze_diary_clock(monkeypatch, datetime(2026, 3, 10, 11, 0, tzinfo=UTC))
+    # Edited on the phone at 09:30, offline; it reaches the server at 11:00.
+    phone = device_edit("phone", datetime(2026, 3, 10, 9, 30, tzinfo=UTC), pain=20)
+
+    outcome = entries.save_entry(session, user=user, day=day, answers=phone, source="sync")
+    again = entries.save_entry(session, user=user, day=day, answers=phone, source="sync")
+
+    assert (outcome.status, again.status) == ("stays_deleted", "stays_deleted")
+    assert stored(session, user, day) is None
+    kept = revisions(session, user, day)
+    assert [(revision.reason, revision.data["pain"]) for revision in kept] == [
+        ("superseded", 20),
+        ("deleted", 60),
+    ]
+
+    # An edit made after the deletion brings the day back.
+    later = device_edit("phone", datetime(2026, 3, 10, 10, 30, tzinfo=UTC), pain=25)
+    back = entries.save_entry(session, user=user, day=day, answers=later, source="sync")
+    assert back.status == "created"
+    assert back.entry is not None and back.entry.pain == 25
+
+
+def test_the_same_device_key_with_other_answers_is_a_new_edit(
+    session: Session, user: User, today: date
+) -> None:
+    entries.save_entry(
+        session, user=user, day=today, answers=device_edit("phone", EDITED, pain=30), source="sync"
+    )
+    different = device_edit("phone", EDITED, pain=45)
+
+    outcome = entries.save_entry(session, user=user, day=today, answers=different, source="sync")
+
+    assert outcome.status == "replaced"
+    entry = stored(session, user, today)
+    assert entry is not None
+    assert entry.pain == 45
+    [revision] = revisions(session, user, today)
+    assert revision.data["pain"] == 30
+
+
+def test_the_same_device_key_with_other_answers_is_not_taken_for_a_replay_of_history(
+    session: Session, user: User, today: date
+) -> None:
+    first = device_edit("phone", EDITED, pain=30)
+    entries.save_entry(session, user=user, day=today, answers=first, source="sync")
+    entries.save_entry(
+        session,
+        user=user,
+        day=today,
+        answers=device_edit("tablet", EDITED + timedelta(hours=1), pain=50),
+        source="sync",
+    )
+    # The phone's key again, with other answers and still older than the tablet's edit.
+    other = device_edit("phone", EDITED, pain=31)
+
+    outcome = entries.save_entry(session, user=user, day=today, answers=other, source="sync")
+
+    assert outcome.status == "superseded"
+    assert sorted(revision.data["pain"] for revision in revisions(session, user, today)) == [
+        30,
+        31,
+    ]
+
+
+def test_deleting_keeps_the_version_saved_after_the_day_was_loaded(
+    app: FastAPI, session: Session, user: User, today: date
+) -> None:
+    entries.save_entry(session, user=user, day=today, answers=answers(pain=10), source="web")
+    loaded = stored(session, user, today)
+    assert loaded is not None
+    # Another request saves a new version before this one deletes the day it loaded.
+    with Session(app.state.engine) as other:
+        owner = other.get(User, user.id)
+        assert owner is not None
+        entries.save_entry(other, user=owner, day=today, answers=answers(pain=20), source="api")
+
+    entries.delete_entry(session, entry=loaded)
+
+    assert [
+        (revision.reason, revision.data["pain"]) for revision in revisions(session, user, today)
+    ] == [("deleted", 20), ("edited", 10)]
+
+
+# --- batches --------------------------------------------------------------------------------
+
+
+def test_a_batch_with_the_same_day_twice_writes_nothing(
+    app: FastAPI, session: Session, user: User
+) -> None:
+    today = entries.patient_today(user)
+    batch = [
+        DatedEntryAnswers.model_validate(
+            {"date": (today - timedelta(days=1)).isoformat(), "pain": 1}
+        ),
+        DatedEntryAnswers.model_validate({"date": today.isoformat(), "pain": 10}),
+        DatedEntryAnswers.model_validate({"date": today.isoformat(), "pain": 20}),
+    ]
+    with Session(app.state.engine) as app_session:
+        owner = app_session.get(User, user.id)
+        assert owner is not None
+        with pytest.raises(entries.DayRepeated) as repeated:
+            entries.save_batch(app_session, user=owner, entries=batch, source="api")
+
+    assert repeated.value.index == 2
+    assert list(session.exec(select(DiaryEntry))) == []
