@@ -22,8 +22,11 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///./{DATA_DIR}/ldn-diary.db"
     secret_key: str = ""
     data_dir: Path = DATA_DIR
-    # Seconds a browser session lasts without use.
+    # Seconds a browser session lasts without use, and at most however much it is used.
     session_idle_seconds: int = 60 * 60 * 24 * 30
+    session_max_age_seconds: int = 60 * 60 * 24 * 90
+    # Seconds an API token works from the sign-in that made it.
+    api_token_max_age_seconds: int = 60 * 60 * 24 * 90
     # Failed sign-ins allowed per account and per address within the window, then 429.
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20

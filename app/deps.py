@@ -33,8 +33,12 @@ def optional_web_user(request: Request, session: SessionDep) -> User | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
+    settings = request.app.state.settings
     user = accounts.user_for_browser_session(
-        session, token=token, idle_seconds=request.app.state.settings.session_idle_seconds
+        session,
+        token=token,
+        idle_seconds=settings.session_idle_seconds,
+        max_age_seconds=settings.session_max_age_seconds,
     )
     request.state.user = user
     return user
@@ -50,13 +54,18 @@ bearer_scheme = HTTPBearer(auto_error=False, description="A token from POST /api
 
 
 def api_user(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> User:
     """The patient a bearer token belongs to; 401 without a valid one."""
     user = None
     if credentials is not None:
-        user = accounts.user_for_api_token(session, token=credentials.credentials)
+        user = accounts.user_for_api_token(
+            session,
+            token=credentials.credentials,
+            max_age_seconds=request.app.state.settings.api_token_max_age_seconds,
+        )
     if user is None:
         raise HTTPException(
             status_code=401,

@@ -120,15 +120,19 @@ def start_browser_session(session: Session, *, user: User) -> str:
     return token
 
 
-def user_for_browser_session(session: Session, *, token: str, idle_seconds: int) -> User | None:
-    """The user signed in with this cookie, if the session exists and has not gone idle."""
+def user_for_browser_session(
+    session: Session, *, token: str, idle_seconds: int, max_age_seconds: int
+) -> User | None:
+    """The user signed in with this cookie, if the session exists, has not gone idle and is
+    not older than `max_age_seconds` (then the patient signs in again, however active)."""
     row = session.exec(
         select(BrowserSession).where(BrowserSession.token_hash == hash_secret(token))
     ).first()
     if row is None:
         return None
     now = utcnow()
-    if now - row.last_seen_at > timedelta(seconds=idle_seconds):
+    idle = now - row.last_seen_at > timedelta(seconds=idle_seconds)
+    if idle or now - row.created_at > timedelta(seconds=max_age_seconds):
         session.delete(row)
         session.commit()
         return None
@@ -160,9 +164,12 @@ def issue_api_token(session: Session, *, user: User) -> str:
     return token
 
 
-def user_for_api_token(session: Session, *, token: str) -> User | None:
+def user_for_api_token(session: Session, *, token: str, max_age_seconds: int) -> User | None:
+    """The token's user, unless it was revoked or is older than `max_age_seconds`."""
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_secret(token))).first()
     if row is None or row.revoked_at is not None:
+        return None
+    if utcnow() - row.created_at > timedelta(seconds=max_age_seconds):
         return None
     return session.get(User, row.user_id)
 

@@ -91,12 +91,12 @@ def test_api_tokens_are_stored_hashed_and_can_be_revoked(session: Session, user:
     stored = session.exec(select(ApiToken)).one()
     assert stored.token_hash != token
     assert stored.token_hash == accounts.hash_secret(token)
-    assert accounts.user_for_api_token(session, token=token) == user
+    assert accounts.user_for_api_token(session, token=token, max_age_seconds=3600) == user
 
     accounts.revoke_api_token(session, token=token)
 
-    assert accounts.user_for_api_token(session, token=token) is None
-    assert accounts.user_for_api_token(session, token="made-up") is None
+    assert accounts.user_for_api_token(session, token=token, max_age_seconds=3600) is None
+    assert accounts.user_for_api_token(session, token="made-up", max_age_seconds=3600) is None
 
 
 def test_revoking_one_token_leaves_the_others(session: Session, user: User) -> None:
@@ -105,22 +105,72 @@ def test_revoking_one_token_leaves_the_others(session: Session, user: User) -> N
 
     accounts.revoke_api_token(session, token=laptop)
 
-    assert accounts.user_for_api_token(session, token=script) == user
+    assert accounts.user_for_api_token(session, token=script, max_age_seconds=3600) == user
 
 
 def test_browser_sessions_end_and_go_idle(session: Session, user: User) -> None:
     token = accounts.start_browser_session(session, user=user)
-    assert accounts.user_for_browser_session(session, token=token, idle_seconds=60) == user
+    assert (
+        accounts.user_for_browser_session(
+            session, token=token, idle_seconds=60, max_age_seconds=3600
+        )
+        == user
+    )
 
     row = session.exec(select(BrowserSession)).one()
     row.last_seen_at = utcnow() - timedelta(seconds=120)
     session.add(row)
     session.commit()
-    assert accounts.user_for_browser_session(session, token=token, idle_seconds=60) is None
+    assert (
+        accounts.user_for_browser_session(
+            session, token=token, idle_seconds=60, max_age_seconds=3600
+        )
+        is None
+    )
 
     fresh = accounts.start_browser_session(session, user=user)
     accounts.end_browser_session(session, token=fresh)
-    assert accounts.user_for_browser_session(session, token=fresh, idle_seconds=60) is None
+    assert (
+        accounts.user_for_browser_session(
+            session, token=fresh, idle_seconds=60, max_age_seconds=3600
+        )
+        is None
+    )
+
+
+def test_a_browser_session_ends_at_its_maximum_age_however_active(
+    session: Session, user: User
+) -> None:
+    token = accounts.start_browser_session(session, user=user)
+    row = session.exec(select(BrowserSession)).one()
+    row.created_at = utcnow() - timedelta(hours=2)  # used a minute ago, begun two hours ago
+    row.last_seen_at = utcnow() - timedelta(minutes=1)
+    session.add(row)
+    session.commit()
+
+    assert (
+        accounts.user_for_browser_session(
+            session, token=token, idle_seconds=600, max_age_seconds=3 * 3600
+        )
+        == user
+    )
+    assert (
+        accounts.user_for_browser_session(
+            session, token=token, idle_seconds=600, max_age_seconds=3600
+        )
+        is None
+    )
+
+
+def test_an_api_token_stops_working_at_its_maximum_age(session: Session, user: User) -> None:
+    token = accounts.issue_api_token(session, user=user)
+    row = session.exec(select(ApiToken)).one()
+    row.created_at = utcnow() - timedelta(hours=2)
+    session.add(row)
+    session.commit()
+
+    assert accounts.user_for_api_token(session, token=token, max_age_seconds=3 * 3600) == user
+    assert accounts.user_for_api_token(session, token=token, max_age_seconds=3600) is None
 
 
 PRODUCTION_HASHER = accounts._hasher  # read at import, before the fast test hasher is swapped in
