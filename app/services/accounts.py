@@ -76,6 +76,20 @@ def valid_timezone(name: str | None) -> str:
     return "UTC"
 
 
+class UnknownTimezone(ValueError):
+    """Not a time zone name this server knows (IANA names such as Europe/London)."""
+
+
+def change_timezone(session: Session, *, user: User, timezone: str) -> None:
+    """Count the patient's days on another clock from now on (travel, a move)."""
+    name = timezone.strip()
+    if not is_known_timezone(name):
+        raise UnknownTimezone("Use a time zone name such as Europe/London or America/New_York.")
+    user.timezone = name
+    session.add(user)
+    session.commit()
+
+
 def register(session: Session, *, email: str, password: str, timezone: str = "UTC") -> User:
     """Create an account; raises EmailTaken or WeakPassword."""
     email = normalise_email(email)

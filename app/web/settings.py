@@ -192,9 +192,15 @@ def _account_page(
     request: Request,
     *,
     errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    context = {"errors": errors or {}, "changed": request.query_params.get("changed") == "1"}
+    context = {
+        "errors": errors or {},
+        "values": values or {},
+        "changed": request.query_params.get("changed") == "1",
+        "timezone_changed": request.query_params.get("timezone") == "1",
+    }
     return render(request, "settings/account.html", context, status_code=status_code)
 
 
@@ -230,6 +236,26 @@ def change_password(
     except accounts.WeakPassword as problem:
         return _account_page(request, errors={"new_password": str(problem)}, status_code=422)
     return sign_in(request, session, user, "/settings/account?changed=1")
+
+
+@router.post("/account/timezone", response_class=HTMLResponse)
+def change_timezone(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    timezone: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """The clock the patient's days are counted on: which day "today" is."""
+    try:
+        accounts.change_timezone(session, user=user, timezone=timezone)
+    except accounts.UnknownTimezone as problem:
+        return _account_page(
+            request,
+            errors={"timezone": str(problem)},
+            values={"timezone": timezone},
+            status_code=422,
+        )
+    return RedirectResponse("/settings/account?timezone=1#timezone-heading", status_code=303)
 
 
 @router.post("/account/logout-everywhere")

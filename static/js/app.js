@@ -54,11 +54,21 @@
     if (summary) summary.focus();
   });
 
-  // Registration records the browser's time zone, so "today" is the patient's today.
+  // Registration records the browser's time zone, so "today" is the patient's today; the
+  // account page offers it with one tap.
+  function deviceTimezone() {
+    try { return window.Intl ? Intl.DateTimeFormat().resolvedOptions().timeZone || null : null; } catch (e) { return null; }
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    var zone = deviceTimezone();
     var field = document.querySelector("[data-timezone]");
-    if (field && window.Intl) {
-      try { field.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"; } catch (e) { /* keep UTC */ }
+    if (field && zone) field.value = zone;
+    var button = document.querySelector("[data-device-timezone]");
+    var input = document.getElementById("timezone");
+    if (button && input && zone) {
+      button.hidden = false;
+      button.textContent = "Use this phone's time zone (" + zone + ")";
+      button.addEventListener("click", function () { input.value = zone; input.focus(); });
     }
   });
 })();

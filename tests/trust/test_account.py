@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from sqlmodel import Session, SQLModel, func
 from sqlmodel import select as select_model
 
 from app.models import ApiToken, BrowserSession, User
+from tests.clock import freeze_diary_clock
 from tests.conftest import Browser
 from tests.factories import PASSWORD, make_user
 from tests.pages import error_beside, form_data, one, parse
@@ -96,6 +98,39 @@ def test_a_wrong_current_password_or_a_weak_new_one_changes_nothing(
     assert "at least 10 characters" in error_beside(parse(weak), "new_password")
     assert signed_in(elsewhere)
     assert sessions_of(session, user) == 2
+
+
+def test_the_time_zone_can_be_changed_and_moves_today(
+    browser: Browser, session: Session, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 20:00 on 10 March in London is already 11 March in Kiritimati (UTC+14).
+    freeze_diary_clock(monkeypatch, datetime(2026, 3, 10, 20, 0, tzinfo=UTC))
+    browser.post("/settings/account/timezone", {"timezone": "Europe/London"})
+    assert one(parse(browser.get("/today")), "#entry-form").get("data-day") == "2026-03-10"
+
+    response = browser.post("/settings/account/timezone", {"timezone": " Pacific/Kiritimati "})
+
+    assert response.status_code == 303
+    session.refresh(user)
+    assert user.timezone == "Pacific/Kiritimati"
+    page = parse(browser.get(response.headers["location"]))
+    assert "Pacific/Kiritimati" in one(page, "[role=status]").get_text()
+    assert one(parse(browser.get("/today")), "#entry-form").get("data-day") == "2026-03-11"
+
+
+def test_an_unknown_time_zone_is_refused_beside_the_field(
+    browser: Browser, session: Session, user: User
+) -> None:
+    before = user.timezone
+
+    response = browser.post("/settings/account/timezone", {"timezone": "Mars/Olympus"})
+
+    assert response.status_code == 422
+    page = parse(response)
+    assert "Europe/London" in error_beside(page, "timezone")
+    assert one(page, "input[name=timezone]").get("value") == "Mars/Olympus"
+    session.refresh(user)
+    assert user.timezone == before
 
 
 def test_the_api_changes_the_password_and_hands_back_a_fresh_token(
