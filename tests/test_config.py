@@ -96,10 +96,12 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(app: FastAPI) -
         journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
         foreign_keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
         busy_timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
 
     assert str(journal).lower() == "wal"
     assert foreign_keys == 1
     assert busy_timeout > 0
+    assert synchronous == 2  # FULL: each commit reaches the disk before "saved" is said
 
 
 def test_a_fresh_engine_creates_the_data_folder(tmp_path: Path) -> None:
