@@ -93,6 +93,8 @@ def put_entry(
     answers 409 again and stores nothing more.
     """
     assert user.id is not None
+    # Read before the save, in its transaction: after the commit it would start another.
+    steps = list_steps(session, user_id=user.id)
     try:
         outcome = entries.save_entry(session, user=user, day=day, answers=answers, source="api")
     except entries.DiaryDayRefused as refusal:
@@ -108,7 +110,7 @@ def put_entry(
             detail="This day was deleted after this edit was made; the edit is in its history.",
         )
     response.status_code = 201 if outcome.status == "created" else 200
-    return entries.entry_public(outcome.entry, steps=list_steps(session, user_id=user.id))
+    return entries.entry_public(outcome.entry, steps=steps)
 
 
 @router.get("/{date}", response_model=EntryPublic)
