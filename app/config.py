@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///./{DATA_DIR}/ldn-diary.db"
     secret_key: str = ""
     data_dir: Path = DATA_DIR
+    # SQLite's durability: NORMAL survives a killed process, FULL a power cut too (slower).
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     # Seconds a browser session lasts without use, and at most however much it is used.
     session_idle_seconds: int = 60 * 60 * 24 * 30
     session_max_age_seconds: int = 60 * 60 * 24 * 90

@@ -101,6 +101,18 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(app: FastAPI) -
     assert str(journal).lower() == "wal"
     assert foreign_keys == 1
     assert busy_timeout > 0
+    assert synchronous == 1  # NORMAL: survives a killed process (see the crash test)
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_can_be_made_to_survive_a_power_cut_too(tmp_path: Path) -> None:
+    settings = local_settings(tmp_path).model_copy(update={"sqlite_synchronous": "FULL"})
+
+    engine = make_engine(settings)
+    with engine.connect() as connection:
+        synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    engine.dispose()
+
     assert synchronous == 2  # FULL: each commit reaches the disk before "saved" is said
 
 
