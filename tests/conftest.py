@@ -29,6 +29,7 @@ from app.main import create_app
 from app.models import User
 from app.services import accounts
 from tests.factories import FAST_HASHER, PASSWORD, make_user
+from tests.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
@@ -207,3 +208,14 @@ def api(client: TestClient, user: User) -> TestClient:
     assert response.status_code == 200
     client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
     return client
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, migrated_template: Path) -> Iterator[LiveServer]:
+    """The app served by uvicorn in its own process, on a fresh copy of the migrated SQLite."""
+    database = tmp_path / "live.db"
+    shutil.copy(migrated_template, database)
+    server = LiveServer(database, tmp_path)
+    server.start()
+    yield server
+    server.stop()

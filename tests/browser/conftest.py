@@ -8,7 +8,6 @@ mode) and bring it back.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,16 +30,6 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live_server(tmp_path: Path, migrated_template: Path) -> Iterator[LiveServer]:
-    database = tmp_path / "live.db"
-    shutil.copy(migrated_template, database)
-    server = LiveServer(database, tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")

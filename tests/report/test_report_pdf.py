@@ -411,17 +411,8 @@ def report_for(session: Session, user: User, start: date, end: date) -> ReportDa
     return build_report(session, user=user, options=ReportOptions(start=start, end=end))
 
 
-def test_days_before_the_range_leave_the_whole_summary_unchanged(
-    session: Session, user: User
-) -> None:
-    today = patient_today(user)
-    start = today - timedelta(days=29)
-    make_step(session, user=user, start=start, dose_mg=0)
-    make_step(session, user=user, start=start + timedelta(days=14), dose_mg=1.5)
-    add_days(session, user, start, today, pain=50, fatigue=50, sleep_quality=50, nausea=0)
-    before = report_for(session, user, start, today)
-
-    # Six extreme days just before the range (and before the first dose step).
+def add_awful_week_before(session: Session, user: User, start: date) -> None:
+    """Six extreme days just before `start`: nothing of them may show in the range's summary."""
     add_days(
         session,
         user,
@@ -434,6 +425,20 @@ def test_days_before_the_range_leave_the_whole_summary_unchanged(
         other_text="Awful",
         retrospective=True,
     )
+
+
+def test_days_before_the_range_leave_the_whole_summary_unchanged(
+    session: Session, user: User
+) -> None:
+    today = patient_today(user)
+    start = today - timedelta(days=29)
+    make_step(session, user=user, start=start, dose_mg=0)
+    make_step(session, user=user, start=start + timedelta(days=14), dose_mg=1.5)
+    add_days(session, user, start, today, pain=50, fatigue=50, sleep_quality=50, nausea=0)
+    before = report_for(session, user, start, today)
+
+    # Six extreme days just before the range (and before the first dose step).
+    add_awful_week_before(session, user, start)
     after = report_for(session, user, start, today)
 
     assert summary_document(after) == summary_document(before)
@@ -460,18 +465,7 @@ def test_days_before_the_range_stay_out_of_chart_completion_and_side_effects(
     before = report_for(session, user, start, today)
 
     # Six extreme days just before the range, inside the baseline step.
-    add_days(
-        session,
-        user,
-        start - timedelta(days=6),
-        start - timedelta(days=1),
-        pain=98,
-        fatigue=98,
-        sleep_quality=2,
-        nausea=3,
-        other_text="Awful",
-        retrospective=True,
-    )
+    add_awful_week_before(session, user, start)
     after = report_for(session, user, start, today)
 
     assert after.chart == before.chart

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,25 +13,15 @@ from tests.live_server import LiveServer
 pytestmark = pytest.mark.sqlite_only  # the embedded database's own guarantees (SPEC §10)
 
 
-@pytest.fixture
-def server(tmp_path: Path, migrated_template: Path) -> Iterator[LiveServer]:
-    database = tmp_path / "live.db"
-    shutil.copy(migrated_template, database)
-    live = LiveServer(database, tmp_path)
-    live.start()
-    yield live
-    live.stop()
-
-
-def test_every_acknowledged_write_survives_a_sigkill(server: LiveServer) -> None:
+def test_every_acknowledged_write_survives_a_sigkill(live_server: LiveServer) -> None:
     email = "crash@example.org"
-    server.register(email)
+    live_server.register(email)
     acknowledged: dict[str, int] = {}
     first = date.today() - timedelta(days=400)
     killed = threading.Event()
 
     def write_stream() -> None:
-        with server.api(email) as api:
+        with live_server.api(email) as api:
             for offset in range(400):
                 day = (first + timedelta(days=offset)).isoformat()
                 try:
@@ -49,27 +36,27 @@ def test_every_acknowledged_write_survives_a_sigkill(server: LiveServer) -> None
     writer = threading.Thread(target=write_stream)
     writer.start()
     assert killed.wait(timeout=60)
-    server.kill()  # SIGKILL while the stream is still writing
+    live_server.kill()  # SIGKILL while the stream is still writing
     writer.join(timeout=30)
 
-    server.start()
-    with server.api(email) as api:
+    live_server.start()
+    with live_server.api(email) as api:
         stored = {row["date"]: row["pain"] for row in api.get("/api/v1/entries").json()}
     assert len(acknowledged) >= 60
     missing = {day: pain for day, pain in acknowledged.items() if stored.get(day) != pain}
     assert missing == {}
 
 
-def test_twenty_concurrent_writers_never_see_a_locked_database(server: LiveServer) -> None:
+def test_twenty_concurrent_writers_never_see_a_locked_database(live_server: LiveServer) -> None:
     writers = 20
     days_each = 15
     for index in range(writers):
-        server.register(f"writer{index}@example.org")
+        live_server.register(f"writer{index}@example.org")
     failures: list[str] = []
     start = threading.Barrier(writers)
 
     def write(index: int) -> None:
-        with server.api(f"writer{index}@example.org") as api:
+        with live_server.api(f"writer{index}@example.org") as api:
             start.wait()
             for offset in range(days_each):
                 day = (date.today() - timedelta(days=offset)).isoformat()
@@ -89,7 +76,7 @@ def test_twenty_concurrent_writers_never_see_a_locked_database(server: LiveServe
         thread.join(timeout=120)
     assert failures == []
     for index in (0, 1):
-        with server.api(f"writer{index}@example.org") as api:
+        with live_server.api(f"writer{index}@example.org") as api:
             rows = api.get("/api/v1/entries").json()
         assert len(rows) == days_each
         assert {row["pain"] for row in rows} == {index + (index % 2)}

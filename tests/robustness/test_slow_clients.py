@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,23 +11,13 @@ from tests.live_server import LiveServer
 pytestmark = pytest.mark.sqlite_only  # the single-writer lock is SQLite's
 
 
-@pytest.fixture
-def server(tmp_path: Path, migrated_template: Path) -> Iterator[LiveServer]:
-    database = tmp_path / "live.db"
-    shutil.copy(migrated_template, database)
-    live = LiveServer(database, tmp_path)
-    live.start()
-    yield live
-    live.stop()
-
-
-def test_a_stalled_upload_does_not_block_another_patient_s_save(server: LiveServer) -> None:
-    server.register("stalling@example.org")
-    server.register("saving@example.org")
-    with server.api("stalling@example.org") as stalling:
+def test_a_stalled_upload_does_not_block_another_patient_s_save(live_server: LiveServer) -> None:
+    live_server.register("stalling@example.org")
+    live_server.register("saving@example.org")
+    with live_server.api("stalling@example.org") as stalling:
         authorization = str(stalling.headers["authorization"]).encode()
     body = b'{"format": "ldn-diary-backup", "version": 1}'
-    with socket.create_connection(("127.0.0.1", server.port)) as upload:
+    with socket.create_connection(("127.0.0.1", live_server.port)) as upload:
         upload.sendall(
             b"POST /api/v1/import HTTP/1.1\r\nHost: x\r\nAuthorization: "
             + authorization
@@ -38,16 +25,16 @@ def test_a_stalled_upload_does_not_block_another_patient_s_save(server: LiveServ
         )
         upload.sendall(body[:5])  # and then nothing more, for as long as it likes
 
-        with server.api("saving@example.org") as api:
+        with live_server.api("saving@example.org") as api:
             response = api.put("/api/v1/entries/2026-01-10", json={"pain": 3}, timeout=10)
 
     assert response.status_code == 201
 
 
-def test_a_body_larger_than_anything_the_app_takes_is_refused(server: LiveServer) -> None:
+def test_a_body_larger_than_anything_the_app_takes_is_refused(live_server: LiveServer) -> None:
     email = "large@example.org"
-    server.register(email)
-    with server.api(email) as api:
+    live_server.register(email)
+    with live_server.api(email) as api:
         response = api.post(
             "/api/v1/entries/batch",
             content=b"x" * (11 * 1024 * 1024 + 1),
