@@ -33,5 +33,6 @@ for page in login today trends; do
     const s = k => r.categories[k] ? Math.round(r.categories[k].score * 100) : "n/a";
     const bytes = r.audits["total-byte-weight"] ? r.audits["total-byte-weight"].numericValue : NaN;
     console.log(`${r.finalDisplayedUrl}: performance ${s("performance")}, accessibility ${s("accessibility")}, best practices ${s("best-practices")}, transfer ${(bytes / 1024).toFixed(1)} KB`);
+    if (r.runtimeError) console.log(`  Lighthouse could not audit the page: ${r.runtimeError.code} ${r.runtimeError.message}`);
   ' "$WORK/$page.json" "$page"
 done
