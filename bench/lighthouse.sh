@@ -33,6 +33,8 @@ for page in login today trends; do
     const s = k => r.categories[k] ? Math.round(r.categories[k].score * 100) : "n/a";
     const bytes = r.audits["total-byte-weight"] ? r.audits["total-byte-weight"].numericValue : NaN;
     console.log(`${r.finalDisplayedUrl}: performance ${s("performance")}, accessibility ${s("accessibility")}, best practices ${s("best-practices")}, transfer ${(bytes / 1024).toFixed(1)} KB`);
+    const m = k => r.audits[k] ? r.audits[k].displayValue : "";
+    console.log(`  FCP ${m("first-contentful-paint")}, LCP ${m("largest-contentful-paint")}, TBT ${m("total-blocking-time")}, CLS ${m("cumulative-layout-shift")}, SI ${m("speed-index")}`);
     if (r.runtimeError) console.log(`  Lighthouse could not audit the page: ${r.runtimeError.code} ${r.runtimeError.message}`);
   ' "$WORK/$page.json" "$page"
 done
