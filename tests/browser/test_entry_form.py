@@ -60,6 +60,24 @@ def test_a_tap_where_the_hidden_thumb_rests_answers_the_item(
     assert _saved_pain(live_server, email) == [50]
 
 
+def test_an_unanswered_slider_looks_the_same_whatever_value_it_holds(
+    context: BrowserContext, live_server: LiveServer
+) -> None:
+    """No thumb and no fill up to it: nothing on the screen suggests a value before an answer."""
+    page = _today(context, live_server, "blank@example.org")
+    slider = page.locator("#pain")
+    looks = []
+    for value in ("5", "95"):
+        # Set without an input event, as a browser's own default would be: still unanswered.
+        slider.evaluate("(range, value) => { range.value = value; }", value)
+        expect(page.locator("input[name=pain_unanswered]")).to_be_checked()
+        looks.append(slider.screenshot())
+    assert looks[0] == looks[1]
+
+    page.uncheck("input[name=pain_unanswered]")
+    assert slider.screenshot() != looks[1], "an answered slider shows its thumb"
+
+
 def test_without_javascript_the_thumb_shows_once_not_answered_is_unticked(
     no_script: BrowserContext, live_server: LiveServer
 ) -> None:
