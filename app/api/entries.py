@@ -32,8 +32,11 @@ def list_entries(
     start: Annotated[OptionalDay, Query(description="First day, YYYY-MM-DD")] = None,
     end: Annotated[OptionalDay, Query(description="Last day, inclusive")] = None,
 ) -> list[EntryPublic]:
-    """Entries from `start` to `end`, ordered by date (inclusive; both optional, blank = absent)."""
+    """Entries from `start` to `end`, ordered by date (inclusive; both optional, blank = absent).
+    An end before the start is refused (422 naming `end`) rather than answered with nothing."""
     assert user.id is not None
+    if start is not None and end is not None and end < start:
+        raise field_error(["query", "end"], "The end date is before the start date.")
     rows = entries.list_entries(session, user_id=user.id, start=start, end=end)
     return entries.entries_public(session, user_id=user.id, entries=rows)
 

@@ -137,6 +137,9 @@ def test_a_blank_range_value_is_the_same_as_leaving_it_out(
     assert days("?start=&end=2026-03-11") == ["2026-03-10", "2026-03-11"]
     assert days("?start=2026-03-11&end=") == ["2026-03-11", "2026-03-12"]
     assert api.get("/api/v1/entries?start=soon&end=").status_code == 422
+    backwards = api.get("/api/v1/entries?start=2026-03-12&end=2026-03-11")
+    assert backwards.status_code == 422
+    assert backwards.json()["detail"][0]["loc"] == ["query", "end"]
 
 
 def test_a_whole_number_dose_is_a_dose(api: TestClient) -> None:
