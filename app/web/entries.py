@@ -28,6 +28,11 @@ def _parse_day(raw: str) -> date:
         raise HTTPException(status_code=404, detail="There is no such day.") from None
 
 
+def _day_refused(request: Request, refusal: entries.DiaryDayRefused) -> Response:
+    """A day that cannot be filled in (after tomorrow, or before 2000), said in plain words."""
+    return render(request, "error.html", {"status": 404, "message": str(refusal)}, status_code=404)
+
+
 def _form_context(
     session: SessionDep, user: User, day: date, entry: DiaryEntry | None
 ) -> dict[str, Any]:
@@ -65,7 +70,7 @@ def _show_form(
     try:
         entries.check_diary_day(day, today=entries.patient_today(user))
     except entries.DiaryDayRefused as refusal:
-        raise HTTPException(status_code=404, detail=str(refusal)) from None
+        return _day_refused(request, refusal)
     entry = entries.get_entry(session, user_id=user.id, day=day)
     context = _form_context(session, user, day, entry)
     context.update(
@@ -106,7 +111,7 @@ async def save_day(day: str, request: Request, session: SessionDep, user: WebUse
     try:
         entries.save_entry(session, user=user, day=diary_day, answers=parsed.answers, source="web")
     except entries.DiaryDayRefused as refusal:
-        raise HTTPException(status_code=404, detail=str(refusal)) from None
+        return _day_refused(request, refusal)
     if is_htmx(request):
         return _show_form(request, session, user, diary_day, saved="Saved. Well done.")
     return RedirectResponse(f"/entries/{diary_day.isoformat()}?saved=1", status_code=303)

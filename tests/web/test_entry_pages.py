@@ -302,7 +302,10 @@ def test_a_future_day_is_not_found(
 
     assert page.status_code == 404
     assert one(parse(page), "h1").get_text(strip=True) == "Not found"
+    # Said plainly, not "it may have been deleted".
+    assert "You can fill in today or tomorrow" in one(parse(page), ".lead").get_text()
     assert saved.status_code == 404
+    assert "You can fill in today or tomorrow" in one(parse(saved), ".lead").get_text()
     assert stored(session) == []
 
 
