@@ -241,6 +241,23 @@ def test_trends_page_has_a_chart_and_a_table_per_item(browser: Browser, diary: d
     ElementTree.fromstring(str(first).replace("&nbsp;", " "))  # well-formed SVG
 
 
+def test_trends_tables_over_ninety_days_are_weekly_averages(browser: Browser, diary: date):
+    """Eight tables of 90 daily rows weighed on phones; a week a row reads better anyway."""
+    page = BeautifulSoup(browser.get("/trends?range=90").text, "html.parser")
+    tables = page.select("table")
+    assert len(tables) == 8
+    pain = tables[0]
+    assert "weekly averages" in pain.caption.get_text()
+    rows = [
+        [cell.get_text(strip=True) for cell in row.select("th, td")]
+        for row in pain.select("tbody tr")
+    ]
+    assert len(rows) == 13  # 12 weeks of 7 days and the 6 oldest days
+    # The newest week: pain 29, 30, 31, 29, 30, 31, 29 → 29.9.
+    assert rows[0][1:] == ["7 of 7 days", "30"]
+    assert rows[-1][1:] == ["0 of 6 days", "–"]
+
+
 def test_trends_range_switches_with_htmx_and_without(browser: Browser, diary: date):
     full = browser.get("/trends?range=365")
     assert "<html" in full.text
