@@ -11,7 +11,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import HTTPException, RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -20,6 +20,7 @@ from app import api, web
 from app.config import Settings, get_settings
 from app.db import make_database
 from app.deps import LoginRequired
+from app.responses import JSONResponse
 from app.security import BufferedBodyMiddleware, SecurityMiddleware
 from app.web.templating import ROOT, is_htmx, render
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        default_response_class=JSONResponse,
     )
     app.state.settings = settings
     app.state.database = make_database(settings)

@@ -68,6 +68,20 @@ def is_known_timezone(name: str) -> bool:
     return name in _timezone_names()
 
 
+def _storable_text(value: str | None) -> str | None:
+    """Refuse what no diary text holds and PostgreSQL cannot store: NUL and broken characters
+    (a lone UTF-16 surrogate that a JSON escape such as "\\ud800" can carry)."""
+    if value is None:
+        return None
+    if "\x00" in value:
+        raise ValueError("Remove the invisible NUL character from this text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("This text holds a broken character; type it again") from None
+    return value
+
+
 # A date in a query string where `?start=` (a blank value) means the same as leaving it out.
 OptionalDay = Annotated[date | None, BeforeValidator(_blank_to_none)]
 
@@ -114,6 +128,7 @@ class EntryAnswers(BaseModel):
     _blank = field_validator("other_text", "notes", "dose_time", "client_id", mode="before")(
         _blank_to_none
     )
+    _storable = field_validator("other_text", "notes", "client_id")(_storable_text)
 
     @field_validator("dose_mg")
     @classmethod
@@ -227,6 +242,7 @@ class DoseStepCreate(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
     _blank = field_validator("note", "dosing_time", mode="before")(_blank_to_none)
+    _storable = field_validator("note")(_storable_text)
 
     @field_validator("dose_mg")
     @classmethod
@@ -252,6 +268,7 @@ class DoseStepUpdate(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
     _blank = field_validator("note", "dosing_time", mode="before")(_blank_to_none)
+    _storable = field_validator("note")(_storable_text)
 
     @field_validator("dose_mg")
     @classmethod
@@ -317,13 +334,14 @@ class ShareLinkCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    expires_in_days: int = Field(default=14, ge=1, le=90)
+    expires_in_days: int = Field(default=14, strict=True, ge=1, le=90)
     start: date | None = None
     end: date | None = None
     initials: str | None = Field(default=None, max_length=12)
     questions: str | None = Field(default=None, max_length=1000)
 
     _blank = field_validator("initials", "questions", mode="before")(_blank_to_none)
+    _storable = field_validator("initials", "questions")(_storable_text)
 
 
 class ShareLinkCreated(BaseModel):

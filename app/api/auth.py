@@ -44,16 +44,13 @@ def token(credentials: Credentials, session: SessionDep, request: Request) -> To
     rules = login_throttle.rules_from(request.app.state.settings)
     address = login_throttle.client_address(request.client)
     try:
-        login_throttle.check(session, email=credentials.email, address=address, rules=rules)
+        login_throttle.begin(session, email=credentials.email, address=address, rules=rules)
     except login_throttle.TooManyAttempts as wait:
         raise HTTPException(
             status_code=429, detail=str(wait), headers={"Retry-After": str(wait.retry_after)}
         ) from None
     user = accounts.authenticate(session, email=credentials.email, password=credentials.password)
     if user is None:
-        login_throttle.record_failure(
-            session, email=credentials.email, address=address, rules=rules
-        )
         raise HTTPException(status_code=401, detail="Email or password is wrong")
     login_throttle.clear(session, email=credentials.email)
     return TokenPublic(access_token=accounts.issue_api_token(session, user=user))

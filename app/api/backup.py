@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
 from app.db import SessionDep
 from app.deps import ApiUser
 from app.models import User
+from app.responses import JSONResponse
 from app.schemas import ImportSummary
 from app.services import backup, fhir
 

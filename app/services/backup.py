@@ -21,7 +21,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    Field,
     StrictBool,
     ValidationError,
     model_validator,
@@ -46,6 +45,8 @@ MAX_IMPORT_BYTES = 10 * 1024 * 1024
 MAX_REPORTED_ERRORS = 100
 
 SourceName = Literal["web", "api", "sync", "import"]
+# Why a version stopped being current (docs/backup-format.md).
+RevisionReason = Literal["edited", "superseded", "deleted", "restored", "imported"]
 Day = date
 Row = TypeVar("Row", bound=BaseModel)
 # The answers of a day, without the device fields (an import is not a device's edit).
@@ -99,7 +100,7 @@ class BackupRevision(BaseModel):
     source: SourceName
     saved_at: Moment
     replaced_at: Moment
-    reason: str = Field(min_length=1, max_length=16)
+    reason: RevisionReason
 
 
 # ---------------------------------------------------------------------------------------------
@@ -368,7 +369,9 @@ def _check_envelope(document: Any) -> list[RowError]:
     if document.get("format") != FORMAT:
         errors.append(RowError(("format",), f'must be "{FORMAT}": this is not an LDN Diary backup'))
     version = document.get("version")
-    if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
+    if isinstance(version, bool) or not isinstance(version, int):  # true is not version 1
+        errors.append(RowError(("version",), f"must be {VERSION}"))
+    elif version > VERSION:
         errors.append(
             RowError(("version",), f"is {version}, newer than this app reads (version {VERSION})")
         )
@@ -612,11 +615,14 @@ def read_document(raw: bytes) -> Any:
     if len(raw) > MAX_IMPORT_BYTES:
         raise ImportRefused([RowError((), too_large_message())])
     try:
-        return json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        document = json.loads(raw.decode("utf-8-sig"))
+        # A "\ud800" escape decodes to a broken character that no page or database can hold.
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError):  # ValueError: JSON, or 4300+ digit numbers
         raise ImportRefused(
             [RowError((), "This file is not a JSON backup from LDN Diary (it is not JSON).")]
         ) from None
+    return document
 
 
 def too_large_message() -> str:

@@ -2,7 +2,8 @@
 
 After `per_account` failed sign-ins for one email, or `per_address` from one address, within
 the window, further attempts are refused with 429 until the oldest failure leaves the window.
-A successful sign-in clears the account's failures.
+A successful sign-in clears the account's failures. Each attempt is written down before its
+password is checked (`begin`), so parallel guesses are counted too.
 """
 
 from __future__ import annotations
@@ -63,32 +64,41 @@ def client_address(client: object | None) -> str:
     return str(host) if host else "unknown"
 
 
-def check(session: Session, *, email: str, address: str, rules: ThrottleRules) -> None:
-    """Raise TooManyAttempts when this account or address has failed too often lately."""
-    since = utcnow() - rules.window
-    email = normalise_email(email)
+def begin(session: Session, *, email: str, address: str, rules: ThrottleRules) -> LoginFailure:
+    """Start one password check: written down as a failure before the password is checked.
+
+    The limits count this attempt too, so guesses sent in parallel cannot all pass between a
+    count and a write: at most the limit of them ever reach the (slow) password check. Over a
+    limit the attempt is taken back and TooManyAttempts raised. A wrong password leaves the
+    attempt counted; a right one calls `clear`.
+    """
+    now = utcnow()
+    session.exec(delete(LoginFailure).where(col(LoginFailure.failed_at) < now - rules.window))
+    attempt = LoginFailure(email=normalise_email(email)[:254], address=address[:64])
+    session.add(attempt)
+    session.commit()
     limits: list[tuple[ColumnElement[bool], int]] = [
-        (col(LoginFailure.email) == email, rules.per_account),
-        (col(LoginFailure.address) == address, rules.per_address),
+        (col(LoginFailure.email) == attempt.email, rules.per_account),
+        (col(LoginFailure.address) == attempt.address, rules.per_address),
     ]
+    since = now - rules.window
     for condition, limit in limits:
         failures = session.exec(
             select(func.count()).where(LoginFailure.failed_at >= since, condition)
         ).one()
-        if failures >= limit:
-            raise TooManyAttempts(_wait(session, since, rules.window, condition))
-
-
-def record_failure(session: Session, *, email: str, address: str, rules: ThrottleRules) -> None:
-    """Remember a failed sign-in, and forget the ones that left the window."""
-    session.exec(delete(LoginFailure).where(col(LoginFailure.failed_at) < utcnow() - rules.window))
-    session.add(LoginFailure(email=normalise_email(email)[:254], address=address[:64]))
-    session.commit()
+        if failures > limit:
+            wait = _wait(session, since, rules.window, condition)
+            session.delete(attempt)
+            session.commit()
+            raise TooManyAttempts(wait)
+    return attempt
 
 
 def clear(session: Session, *, email: str) -> None:
-    """A successful sign-in: the account starts afresh."""
-    session.exec(delete(LoginFailure).where(col(LoginFailure.email) == normalise_email(email)))
+    """A right password: the account starts afresh."""
+    session.exec(
+        delete(LoginFailure).where(col(LoginFailure.email) == normalise_email(email)[:254])
+    )
     session.commit()
 
 
@@ -99,12 +109,18 @@ def password_attempt(
     """Around a password re-entry (change password, delete account): throttled like sign-in.
 
     Raises TooManyAttempts before the check while throttled; a WrongPassword inside counts
-    as a failed attempt and is raised again.
+    as a failed attempt and is raised again; getting through clears the account's failures.
     """
-    check(session, email=email, address=address, rules=rules)
+    attempt = begin(session, email=email, address=address, rules=rules)
     try:
         yield
     except WrongPassword:
         session.rollback()
-        record_failure(session, email=email, address=address, rules=rules)
+        raise  # the attempt stays counted
+    except Exception:
+        # The password was not what failed (a weak new password, say): not a guess.
+        session.rollback()
+        session.delete(attempt)
+        session.commit()
         raise
+    clear(session, email=email)

@@ -117,7 +117,7 @@ def login(
     address = login_throttle.client_address(request.client)
     context = {"values": {"email": email}, "next": next}
     try:
-        login_throttle.check(session, email=email, address=address, rules=rules)
+        login_throttle.begin(session, email=email, address=address, rules=rules)
     except login_throttle.TooManyAttempts as wait:
         response = render(
             request,
@@ -129,7 +129,6 @@ def login(
         return response
     user = accounts.authenticate(session, email=email, password=password)
     if user is None:
-        login_throttle.record_failure(session, email=email, address=address, rules=rules)
         message = "That email and password do not match an account."
         return render(
             request,

@@ -15,6 +15,7 @@ from app.models import DoseStep, User
 from app.schemas import DoseStepCreate, DoseStepUpdate
 from app.services import dose_steps
 from app.services.entries import patient_today
+from app.web.entry_form import plain_number
 from app.web.templating import render
 
 router = APIRouter()
@@ -33,13 +34,10 @@ def _read(form: FormData) -> dict[str, str]:
 
 def _milligrams(raw: str) -> float | str | None:
     """The typed dose as a number (1,5 or 1.5); text that is none stays for the schema to refuse."""
-    text = raw.replace(",", ".")
-    if not text:
+    if not raw:
         return None
-    try:
-        return float(text)
-    except ValueError:
-        return raw
+    number = plain_number(raw)
+    return raw if number is None else number
 
 
 def _validate(values: dict[str, str]) -> tuple[DoseStepCreate | None, dict[str, str]]:

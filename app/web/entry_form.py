@@ -6,6 +6,7 @@ posts `<key>_unanswered` while its "not answered" box is ticked; then the item i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
     **{item.key: (item.label, item.key) for item in RATED_ITEMS},
     **{effect.key: (effect.label, f"{effect.key}-0") for effect in SIDE_EFFECTS},
     "other_text": ("What the other side effect was", "other_text"),
+    "dose_taken": ("Whether you took your LDN", "dose_taken-yes"),
     "dose_time": ("Time of the dose", "dose_time"),
     "dose_mg": ("Dose taken", "dose_mg"),
     "notes": ("Notes", "notes"),
@@ -71,14 +73,24 @@ def _text(form: FormData, key: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+# Digits 0-9 as typed on a keyboard: Python's int() and float() would also read "1_0", "٤٠"
+# or "nan", which no patient means as a number.
+_WHOLE = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"[0-9]*[.,]?[0-9]+")
+
+
+def plain_number(text: str) -> float | None:
+    """A number typed as 1.5, 1,5 or .5; None for anything else."""
+    return float(text.replace(",", ".")) if _DECIMAL.fullmatch(text) else None
+
+
 def _whole_number(raw: str, key: str, errors: dict[str, str], low: int, high: int) -> int | None:
     if raw == "":
         return None
-    try:
-        return int(raw)
-    except ValueError:
+    if not _WHOLE.fullmatch(raw):
         errors[key] = f"Use a whole number from {low} to {high}"
         return None
+    return int(raw)
 
 
 def parse_entry_form(form: FormData) -> ParsedForm:
@@ -103,14 +115,15 @@ def parse_entry_form(form: FormData) -> ParsedForm:
 
     raw_taken = _text(form, "dose_taken")
     values["dose_taken"] = raw_taken
+    if raw_taken not in ("yes", "no", ""):
+        errors["dose_taken"] = "Choose yes, no or not answered"
     data["dose_taken"] = {"yes": True, "no": False}.get(raw_taken)
 
     raw_mg = _text(form, "dose_mg")
     values["dose_mg"] = raw_mg
     if raw_mg:
-        try:
-            data["dose_mg"] = float(raw_mg.replace(",", "."))
-        except ValueError:
+        data["dose_mg"] = plain_number(raw_mg)
+        if data["dose_mg"] is None:
             errors["dose_mg"] = "Use a number of milligrams, for example 1.5"
 
     raw_pgic = _text(form, "pgic")

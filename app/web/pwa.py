@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import ValidationError
 
 from app.db import SessionDep
 from app.deps import optional_web_user
 from app.models import User
+from app.responses import JSONResponse
 from app.schemas import DatedEntryAnswers
 from app.services import entries
 from app.web.templating import ROOT, STATIC_VERSION, render

@@ -16,7 +16,7 @@ import zlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 
@@ -24,6 +24,7 @@ from app.api.backup import attachment, csv_response, fhir_response
 from app.db import SessionDep
 from app.deps import SESSION_COOKIE, WebUser, password_reentry
 from app.models import User
+from app.responses import JSONResponse
 from app.security import rotate_csrf
 from app.services import accounts, backup, login_throttle
 from app.services.dose_steps import format_day

@@ -37,3 +37,81 @@ def test_ids_no_database_key_can_hold_are_simply_not_found(api: TestClient, brow
         assert api.patch(f"/api/v1/dose-steps/{huge}", json={"dose_mg": 1}).status_code == 404
         restore = browser.post(f"/entries/2026-01-05/revisions/{huge}/restore")
         assert restore.status_code == 404
+
+
+def _refused_fields(response: object) -> set[object]:
+    assert getattr(response, "status_code", None) == 422, getattr(response, "text", "")
+    return {error["loc"][-1] for error in response.json()["detail"]}  # type: ignore[attr-defined]
+
+
+def test_nul_and_broken_characters_in_text_are_refused_by_name(api: TestClient):
+    """PostgreSQL cannot store NUL; a lone surrogate ("\\ud800") cannot even be sent back."""
+    for bad in ("a\\u0000b", "a\\ud800b"):
+        entry = api.put(
+            "/api/v1/entries/2026-01-05",
+            content=f'{{"pain": 3, "notes": "{bad}"}}',
+            headers={"content-type": "application/json"},
+        )
+        assert _refused_fields(entry) == {"notes"}
+        step = api.post(
+            "/api/v1/dose-steps",
+            content=f'{{"start_date": "2026-01-01", "dose_mg": 0, "note": "{bad}"}}',
+            headers={"content-type": "application/json"},
+        )
+        assert _refused_fields(step) == {"note"}
+        link = api.post(
+            "/api/v1/share-links",
+            content=f'{{"initials": "{bad}"}}',
+            headers={"content-type": "application/json"},
+        )
+        assert _refused_fields(link) == {"initials"}
+    assert api.get("/api/v1/entries").json() == []
+    assert api.get("/api/v1/dose-steps").json() == []
+    assert api.get("/api/v1/share-links").json() == []
+
+
+def test_a_broken_character_echoed_in_an_error_is_sent_back_escaped(api: TestClient):
+    response = api.put(
+        "/api/v1/entries/2026-01-05",
+        content='{"pain": "\\ud800"}',
+        headers={"content-type": "application/json"},
+    )
+    assert _refused_fields(response) == {"pain"}
+    assert b'"\\ud800"' in response.content  # the client's own escape, not a server error
+
+
+def test_a_share_link_lasts_a_number_of_days_not_a_string_or_true(api: TestClient):
+    for days in ("3", True, 2.5):
+        response = api.post("/api/v1/share-links", json={"expires_in_days": days})
+        assert _refused_fields(response) == {"expires_in_days"}
+
+
+def test_a_backup_that_is_not_plain_json_text_is_refused_not_a_server_error(api: TestClient):
+    hostile = [
+        '{"format": "ldn-diary-backup", "version": ' + "1" * 5000 + "}",  # past int() limits
+        '{"format": "ldn-diary-backup", "version": 1, "\\ud800": 1}',
+        '{"format": "ldn-diary-backup", "version": true}',  # true is not 1
+    ]
+    for document in hostile:
+        response = api.post(
+            "/api/v1/import", content=document, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422, response.text
+    assert api.get("/api/v1/export").json()["entries"] == []
+
+
+def test_a_kept_version_gives_one_of_the_documented_reasons(api: TestClient):
+    document = api.get("/api/v1/export").json()
+    document["revisions"] = [
+        {
+            "date": "2026-02-02",
+            "data": {"pain": 10},
+            "source": "web",
+            "saved_at": "2026-02-02T10:00:00Z",
+            "replaced_at": "2026-02-02T11:00:00Z",
+            "reason": "<b>zz</b>",
+        }
+    ]
+    response = api.post("/api/v1/import", json=document)
+    assert response.status_code == 422
+    assert [item["field"] for item in response.json()["detail"]] == ["revisions[0].reason"]

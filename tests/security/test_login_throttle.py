@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import LoginFailure, User, utcnow
+from app.services import login_throttle
 from tests.conftest import Browser
 from tests.factories import PASSWORD, make_user
 
@@ -72,3 +74,35 @@ def test_failures_older_than_the_window_no_longer_count(
         session.add(failure)
     session.commit()
     assert _token(client, user.email, PASSWORD) == 200
+
+
+def test_guesses_sent_in_parallel_are_counted_before_their_passwords_are_checked(
+    session: Session, user: User
+):
+    """Five password checks still running (each slow, Argon2) already use up the limit."""
+    rules = login_throttle.ThrottleRules(per_account=5, per_address=20)
+    for _ in range(5):
+        login_throttle.begin(session, email=user.email, address="192.0.2.1", rules=rules)
+    with pytest.raises(login_throttle.TooManyAttempts):
+        login_throttle.begin(session, email=user.email.upper(), address="192.0.2.2", rules=rules)
+    # The refused attempt is taken back, so it does not make the wait longer.
+    assert len(session.exec(select(LoginFailure)).all()) == 5
+    login_throttle.clear(session, email=user.email)
+    assert session.exec(select(LoginFailure)).all() == []
+
+
+def test_a_right_password_given_again_is_not_counted_as_a_guess(
+    client: TestClient, session: Session, user: User
+):
+    browser = Browser(client)
+    browser.sign_in(user.email)
+    for _ in range(6):  # more than the limit, all right
+        response = browser.post(
+            "/settings/account/password",
+            {
+                "current_password": PASSWORD,
+                "new_password": "password",  # too common: refused, but not a guess
+            },
+        )
+        assert response.status_code == 422
+    assert session.exec(select(LoginFailure)).all() == []

@@ -380,3 +380,28 @@ def test_deleting_a_day_keeps_its_last_version(
     assert stored(session) == []
     assert session.exec(select(EntryRevision)).one().reason == "deleted"
     assert browser.post(f"{URL}/delete").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [
+        ("pain", "1_0"),
+        ("pain", "٤٠"),
+        ("dose_mg", "1_5"),
+        ("dose_mg", "nan"),
+        ("dose_taken", "maybe"),
+    ],
+)
+def test_only_plain_numbers_and_the_offered_choices_are_saved(
+    browser: Browser, session: Session, field: str, typed: str
+) -> None:
+    """Python would read "1_0" as 10 and "٤٠" as 40; a patient typed neither as a number."""
+    form = answer(blank_form(browser), fatigue=20)
+    form[field] = typed
+    form.pop(f"{field}_unanswered", None)
+
+    response = browser.post(URL, form)
+
+    assert response.status_code == 422
+    assert error_beside(parse(response), field)
+    assert stored(session) == []
