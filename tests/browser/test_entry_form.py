@@ -110,6 +110,30 @@ def test_pages_fit_a_360_pixel_phone(context: BrowserContext, live_server: LiveS
         expect(page.locator("#entry-form button[type=submit]")).to_be_in_viewport()
 
 
+def test_the_field_with_the_keyboard_focus_is_never_under_the_save_bar(
+    context: BrowserContext, live_server: LiveServer
+) -> None:
+    page = _today(context, live_server, "keys@example.org")
+    savebar = page.locator(".savebar")
+    hidden = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """() => {
+                const el = document.activeElement;
+                if (!el || el.closest(".savebar") || el === document.body) return null;
+                const box = el.getBoundingClientRect();
+                return {name: el.name || el.id || el.tagName, bottom: box.bottom};
+            }"""
+        )
+        if focused is None:
+            continue
+        bar_top = savebar.evaluate("bar => bar.getBoundingClientRect().top")
+        if focused["bottom"] > bar_top + 1:
+            hidden.append(focused["name"])
+    assert hidden == []
+
+
 def test_answers_to_check_are_listed_on_top_and_get_the_focus(
     context: BrowserContext, live_server: LiveServer
 ) -> None:
