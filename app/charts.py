@@ -205,7 +205,9 @@ def trend_chart(
 
     out = _open_svg(width, height, chart_id, "chart chart-trend", title, desc, linked)
     out += _bands_svg(frame, bands, chart_id, label_y=frame.top - 4)
-    out += _y_axis_svg(frame, axis_label=f"{item.label}: {item.polarity_text}")
+    # Only the polarity: the heading above names the item, and longer text did not fit the
+    # axis of a 360 px phone.
+    out += _y_axis_svg(frame, axis_label=item.polarity_text)
     out += _x_axis_svg(frame)
 
     # Top row: the anchors of the scale on the left, the legend on the right.
@@ -231,7 +233,7 @@ def trend_chart(
         )
 
     if not values:
-        out.append(_empty_svg(frame))
+        out.append(_empty_svg(frame, "Not rated in this range"))
     else:
         out += _points_svg(frame, values, name, radius, day_href, with_year)
         out.append(_mean_path_svg(frame, means, VERMILLION, "", "mean", _mean_width(n_days)))
@@ -352,7 +354,9 @@ def side_effect_strip(
     """One row per side effect, one cell per day shaded by severity 0–3 (a week, if long)."""
     _check(start, end, chart_id)
     row_h, gap, label_w = 14, 3, 118
-    top, bottom = 26, 22
+    bin_days = 1 if (end - start).days + 1 <= DAILY_STRIP_MAX_DAYS else 7
+    legend, legend_lines = _strip_legend(width, weekly=bin_days == 7)
+    top, bottom = 10 + 16 * legend_lines, 22
     height = top + len(effects) * (row_h + gap) - gap + bottom
     frame = _Frame(width, height, start, end, left=label_w, right=10, top=top, bottom=bottom)
     n_days = frame.n_days
@@ -361,7 +365,6 @@ def side_effect_strip(
     by_day: dict[date, Mapping[str, int | None]] = {
         day: answers for day, answers in days if start <= day <= end
     }
-    bin_days = 1 if n_days <= DAILY_STRIP_MAX_DAYS else 7
 
     title = f"Side effects, {_long(start)} to {_long(end)}"
     desc_parts = [
@@ -392,25 +395,7 @@ def side_effect_strip(
         width, height, chart_id, "chart chart-strip", title, " ".join(desc_parts), linked
     )
 
-    # Legend: the four words with their shade, and what a blank cell means.
-    out.append(f'<g class="legend" aria-hidden="true" fill="{INK}" font-size="{SMALL}">')
-    x = float(frame.left)
-    for severity, word in enumerate(SEVERITY_LABELS):
-        out.append(
-            f'<rect x="{_f(x)}" y="5" width="12" height="10" fill="{SEVERITY_FILLS[severity]}" '
-            f'stroke="{AXIS}" stroke-width="1"/>'
-        )
-        out.append(f'<text x="{_f(x + 16)}" y="14">{escape(word)}</text>')
-        x += 16 + _text_w(word, SMALL) + 14
-    out.append(
-        f'<rect x="{_f(x)}" y="5" width="12" height="10" fill="#FFFFFF" stroke="{AXIS}" '
-        'stroke-width="1"/>'
-    )
-    out.append(f'<text x="{_f(x + 16)}" y="14">not answered</text>')
-    if bin_days == 7:
-        x += 16 + _text_w("not answered", SMALL) + 14
-        out.append(f'<text x="{_f(x)}" y="14">(a cell is a week: its worst day)</text>')
-    out.append("</g>")
+    out.append(legend)
 
     # Row labels and backgrounds.
     out.append(f'<g class="rows" aria-hidden="true" fill="{INK}" text-anchor="end">')
@@ -813,11 +798,37 @@ def _mean_path_svg(
     )
 
 
-def _empty_svg(frame: _Frame) -> str:
+def _strip_legend(width: int, *, weekly: bool) -> tuple[str, int]:
+    """The side-effect strip's key, the four shades and a blank cell (and, on long ranges, what
+    a cell is), wrapped onto as many lines as the width needs; returns the SVG and the lines."""
+    entries: list[tuple[str | None, str]] = list(zip(SEVERITY_FILLS, SEVERITY_LABELS, strict=True))
+    entries.append(("#FFFFFF", "not answered"))
+    if weekly:
+        entries.append((None, "(a cell is a week: its worst day)"))
+    parts = [f'<g class="legend" aria-hidden="true" fill="{INK}" font-size="{SMALL}">']
+    x, line = 4.0, 0
+    for fill, word in entries:
+        swatch = 16 if fill is not None else 0
+        item_w = swatch + _text_w(word, SMALL)
+        if x > 4 and x + item_w > width - 4:
+            x, line = 4.0, line + 1
+        y = 14 + 16 * line
+        if fill is not None:
+            parts.append(
+                f'<rect x="{_f(x)}" y="{y - 9}" width="12" height="10" fill="{fill}" '
+                f'stroke="{AXIS}" stroke-width="1"/>'
+            )
+        parts.append(f'<text x="{_f(x + swatch)}" y="{y}">{escape(word)}</text>')
+        x += item_w + 14
+    parts.append("</g>")
+    return "".join(parts), line + 1
+
+
+def _empty_svg(frame: _Frame, text: str = "No entries in this range") -> str:
     return (
         f'<text class="empty" x="{_f(frame.left + frame.plot_w / 2)}" '
         f'y="{_f(frame.y(62.5) + 4)}" text-anchor="middle" fill="{INK}" '
-        f'font-size="{FONT_SIZE + 2}">No entries in this range</text>'
+        f'font-size="{FONT_SIZE + 2}">{escape(text)}</text>'
     )
 
 
@@ -830,7 +841,7 @@ def _series_summary(item: RatedItem, values: Mapping[date, int], n_days: int) ->
         f"{item.polarity_text}."
     )
     if not values:
-        return f"{scale} No entries in this range."
+        return f"{scale} Not rated in this range."
     latest = max(values)
     mean = sum(values.values()) / len(values)
     return (
