@@ -49,9 +49,13 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail && event.detail.target;
     describeAll(target && target.isConnected ? target : document);
-    // Answers to check: take keyboard and screen reader straight to the list of them.
+    // Answers to check: take keyboard and screen reader straight to the list of them. Saved:
+    // the form was swapped with the button that had the focus, so the focus goes to "Saved"
+    // (beside that button), which a screen reader then reads out.
     var summary = document.getElementById("error-summary");
+    var status = document.querySelector("[data-save-status]");
     if (summary) summary.focus();
+    else if (status && status.textContent.trim()) status.focus();
   });
 
   // Registration records the browser's time zone, so "today" is the patient's today; the

@@ -134,6 +134,18 @@ def test_the_field_with_the_keyboard_focus_is_never_under_the_save_bar(
     assert hidden == []
 
 
+def test_after_saving_from_the_keyboard_the_focus_is_on_saved(
+    context: BrowserContext, live_server: LiveServer
+) -> None:
+    page = _today(context, live_server, "enter@example.org")
+    page.locator("#pain").focus()
+    page.keyboard.press("ArrowRight")
+    page.locator("#entry-form button[type=submit]").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-save-status]")).to_contain_text("Saved")
+    expect(page.locator("[data-save-status]")).to_be_focused()
+
+
 def test_answers_to_check_are_listed_on_top_and_get_the_focus(
     context: BrowserContext, live_server: LiveServer
 ) -> None:
