@@ -38,6 +38,7 @@ def test_a_tap_where_the_hidden_thumb_rests_answers_the_item(
 ) -> None:
     email = "tap@example.org"
     page = _today(context, live_server, email)
+    expect(page.locator("[data-no-script-hint]")).to_have_count(0)  # with script, not needed
     slider = page.locator("#pain")
     unanswered = page.locator("input[name=pain_unanswered]")
     expect(slider).to_have_attribute("aria-valuetext", "not answered")
@@ -83,6 +84,7 @@ def test_without_javascript_the_thumb_shows_once_not_answered_is_unticked(
 ) -> None:
     email = "noscript@example.org"
     page = _today(no_script, live_server, email)
+    expect(page.locator("[data-no-script-hint]")).to_be_visible()  # how, said before it matters
     slider = page.locator("#pain")
     untouched = slider.screenshot()
     # No stale readout: without a script it could not follow the slider.
