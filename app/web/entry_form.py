@@ -20,6 +20,7 @@ from app.services.entries import answers_dict
 
 SCORE_KEYS = (*RATED_KEYS, "tolerability")
 FORM_ERROR = "__form__"
+DOSE_MESSAGE = "Use a dose from 0 to 50 mg, for example 1.5"
 
 _FRIENDLY = {
     "less_than_equal": "must be {le} or less",
@@ -37,7 +38,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "other_text": ("What the other side effect was", "other_text"),
     "dose_taken": ("Whether you took your LDN", "dose_taken-yes"),
     "dose_time": ("Time of the dose", "dose_time"),
-    "dose_mg": ("Dose taken", "dose_mg"),
+    "dose_mg": ("The different dose", "dose_mg"),
     "notes": ("Notes", "notes"),
     "tolerability": ("How well you tolerate LDN", "tolerability"),
     "pgic": ("Change since starting LDN", "pgic-1"),
@@ -124,7 +125,7 @@ def parse_entry_form(form: FormData) -> ParsedForm:
     if raw_mg:
         data["dose_mg"] = plain_number(raw_mg)
         if data["dose_mg"] is None:
-            errors["dose_mg"] = "Use a number of milligrams, for example 1.5"
+            errors["dose_mg"] = DOSE_MESSAGE
 
     raw_pgic = _text(form, "pgic")
     values["pgic"] = raw_pgic
@@ -135,12 +136,17 @@ def parse_entry_form(form: FormData) -> ParsedForm:
         values[key] = raw_value if isinstance(raw_value, str) else ""
         data[key] = values[key]
 
-    if errors:
-        return ParsedForm(answers=None, errors=errors, values=values)
+    # The model checks the rest even when some fields could not be read, so every problem is
+    # listed at once rather than one round at a time (those fields are None here).
     try:
         answers = EntryAnswers.model_validate(data)
     except ValidationError as invalid:
-        return ParsedForm(answers=None, errors=_messages(invalid), values=values)
+        checked = _messages(invalid)
+        if errors:
+            checked.pop(FORM_ERROR, None)  # "answer at least one": they did, unreadably
+        return ParsedForm(answers=None, errors={**checked, **errors}, values=values)
+    if errors:
+        return ParsedForm(answers=None, errors=errors, values=values)
     return ParsedForm(answers=answers, values=values)
 
 
@@ -150,7 +156,9 @@ def _messages(invalid: ValidationError) -> dict[str, str]:
         loc = [part for part in error["loc"] if part != "side_effects"]
         key = str(loc[0]) if loc else FORM_ERROR
         template = _FRIENDLY.get(error["type"])
-        if template:
+        if key == "dose_mg" and error["type"] != "value_error":
+            text = DOSE_MESSAGE  # out of range or not finite; decimals have their own words
+        elif template:
             text = "This " + template.format(**error.get("ctx", {}))
         else:
             text = str(error["msg"]).removeprefix("Value error, ")

@@ -154,11 +154,14 @@ def test_answers_to_check_are_listed_on_top_and_get_the_focus(
     page = _today(context, live_server, "check@example.org")
     page.click("summary:has-text('different dose')")
     page.fill("#dose_mg", "lots")
+    page.locator("#notes").evaluate("notes => { notes.value = 'x'.repeat(2001); }")
     page.click("#entry-form button[type=submit]")
 
     summary = page.locator("#error-summary")
     expect(summary).to_be_focused()
-    expect(summary).to_contain_text("Dose taken: Use a number of milligrams")
-    summary.locator("a").click()
+    # Every problem at once, not one round at a time.
+    expect(summary).to_contain_text("The different dose: Use a dose from 0 to 50 mg")
+    expect(summary).to_contain_text("Notes: This is too long")
+    summary.locator("a", has_text="The different dose").click()
     expect(page.locator("#dose_mg")).to_be_focused()
     expect(page.locator("#dose_mg")).to_have_value("lots")
