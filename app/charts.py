@@ -381,11 +381,11 @@ def side_effect_strip(
         if not severities:
             desc_parts.append(f"{effect.label}: not answered.")
         elif not reported:
-            desc_parts.append(f"{effect.label}: none on {_days(len(severities))} answered.")
+            desc_parts.append(f"{effect.label}: none on {day_count(len(severities))} answered.")
         else:
             worst = SEVERITY_LABELS[max(reported)]
             desc_parts.append(
-                f"{effect.label}: on {len(reported)} of {_days(len(severities))} answered, "
+                f"{effect.label}: on {len(reported)} of {day_count(len(severities))} answered, "
                 f"worst {worst}."
             )
     if not by_day:
@@ -845,7 +845,7 @@ def _series_summary(item: RatedItem, values: Mapping[date, int], n_days: int) ->
     latest = max(values)
     mean = sum(values.values()) / len(values)
     return (
-        f"{scale} {len(values)} of {_days(n_days)} have a value; "
+        f"{scale} {len(values)} of {day_count(n_days)} have a value; "
         f"latest {values[latest]} on {_long(latest)}; mean {mean:.0f}."
     )
 
@@ -989,7 +989,8 @@ def _long(day: date) -> str:
     return _short(day, True)
 
 
-def _days(n: int) -> str:
+def day_count(n: int) -> str:
+    """The words for n days: 1 day, 2 days."""
     return "1 day" if n == 1 else f"{n} days"
 
 

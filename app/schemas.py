@@ -59,13 +59,14 @@ def _blank_to_none(value: Any) -> Any:
 
 
 @lru_cache(maxsize=1)
-def _timezone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+def _timezone_names() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()}
 
 
-def is_known_timezone(name: str) -> bool:
-    """True for an IANA time zone name this server's zoneinfo database knows."""
-    return name in _timezone_names()
+def known_timezone(name: str) -> str | None:
+    """The IANA time zone this server's zoneinfo database knows by that name, spelt as IANA
+    spells it ("america/new_york" is America/New_York), or None."""
+    return _timezone_names().get(name.strip().lower())
 
 
 def _storable_text(value: str | None) -> str | None:
@@ -314,9 +315,12 @@ class Registration(Credentials):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None and not is_known_timezone(value):
+        if value is None:
+            return None
+        name = known_timezone(value)
+        if name is None:
             raise ValueError("Use an IANA time zone name, for example Europe/Berlin")
-        return value
+        return name
 
 
 class UserPublic(BaseModel):

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from app.models import ApiToken, BrowserSession, User, utcnow
-from app.schemas import is_known_timezone
+from app.schemas import known_timezone
 
 PASSWORD_MIN_LENGTH = 10
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
@@ -70,9 +70,10 @@ def normalise_email(email: str) -> str:
 
 def valid_timezone(name: str | None) -> str:
     """The browser's time zone if it is a real IANA name, otherwise UTC."""
-    if name and is_known_timezone(name):
-        ZoneInfo(name)
-        return name
+    known = known_timezone(name) if name else None
+    if known:
+        ZoneInfo(known)
+        return known
     return "UTC"
 
 
@@ -82,8 +83,8 @@ class UnknownTimezone(ValueError):
 
 def change_timezone(session: Session, *, user: User, timezone: str) -> None:
     """Count the patient's days on another clock from now on (travel, a move)."""
-    name = timezone.strip()
-    if not is_known_timezone(name):
+    name = known_timezone(timezone)
+    if name is None:
         raise UnknownTimezone("Use a time zone name such as Europe/London or America/New_York.")
     user.timezone = name
     session.add(user)

@@ -28,7 +28,7 @@ from app.analysis import (
     StepComparison,
     method_text,
 )
-from app.charts import multi_item_chart
+from app.charts import day_count, multi_item_chart
 from app.items import (
     ITEMS_BY_KEY,
     PGIC_LABELS,
@@ -406,9 +406,9 @@ def _key_number(item: RatedItem, baseline: StepComparison | None, stats: ItemSta
 def _verdict_words(stats: ItemStats, baseline: ItemStats | None) -> str:
     if stats.verdict == "not enough data":
         if stats.n < 7:
-            return f"not enough data ({stats.n} days)"
+            return f"not enough data ({day_count(stats.n)})"
         if baseline is not None and baseline.n < 7:
-            return f"not enough baseline ({baseline.n} days)"
+            return f"not enough baseline ({day_count(baseline.n)})"
     return stats.verdict
 
 

@@ -12,7 +12,7 @@ from app.models import User
 from app.services.entries import patient_today
 from bench.synthetic import seed_diary
 from tests.conftest import Browser
-from tests.factories import make_entry
+from tests.factories import make_entry, make_step
 from tests.pages import error_beside, one, parse, text_of
 from tests.report.pdfs import read
 from tests.report.pdfs import text_of as pdf_text
@@ -126,3 +126,16 @@ def test_questions_are_printed_as_text_never_as_markup(browser: Browser) -> None
     box = one(page, ".questions-text")
     assert text_of(box) == typed
     assert not box.select("img, script")
+
+
+def test_a_step_with_one_day_says_one_day(browser: Browser, session: Session, user: User) -> None:
+    today = patient_today(user)
+    make_step(session, user=user, start=today - timedelta(days=10), dose_mg=0)
+    make_step(session, user=user, start=today - timedelta(days=3), dose_mg=1.5)
+    for offset in range(10, -1, -1):
+        make_entry(session, user=user, day=today - timedelta(days=offset), pain=40)
+
+    summary = text_of(one(parse(browser.get("/report")), "article.summary"))
+
+    # Four days of 1.5 mg, the first three settling in: one day counts.
+    assert "not enough data (1 day)" in summary
