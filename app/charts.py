@@ -1030,6 +1030,21 @@ def interval_reach(values: Iterable[float]) -> float:
     return max(20.0, 10.0 * math.ceil(largest / 10.0 - 1e-9))
 
 
+def change_words(diff: float, low: float, high: float) -> str:
+    """A difference from baseline and its 95% interval in points, said as higher or lower: a
+    bare "−15.7" beside "24% better" read as worse to patients (lower pain is better)."""
+    low, high, diff = (round(value, 1) + 0.0 for value in (low, high, diff))
+    if low < 0 < high:
+        interval = f"{-low:.1f} lower to {high:.1f} higher"
+    elif high <= 0:
+        interval = f"{-high:.1f} to {-low:.1f} lower"
+    else:
+        interval = f"{low:.1f} to {high:.1f} higher"
+    if diff == 0:
+        return f"no change in points ({interval})"
+    return f"{abs(diff):.1f} points {'higher' if diff > 0 else 'lower'} ({interval})"
+
+
 def interval_bar(
     *,
     diff: float,
@@ -1061,8 +1076,8 @@ def interval_bar(
     centre, lo, hi = shown[0], min(shown[1:]), max(shown[1:])
     left_word, right_word = ("worse", "better") if item.better != "neither" else ("lower", "higher")
     label = (
-        f"{item.label}: {diff:+.1f} points against baseline, 95% interval {low:+.1f} to "
-        f"{high:+.1f}; to the right is {right_word}"
+        f"{item.label} against baseline: {change_words(diff, low, high)}, "
+        f"95% interval in brackets; to the right is {right_word}"
     )
     mid = 11.0
     text_y = height - 2

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from app.charts import (
     DoseBand,
+    change_words,
     interval_bar,
     interval_reach,
     multi_item_chart,
@@ -618,8 +619,15 @@ def test_interval_bar_right_is_better_for_every_item_and_keeps_its_label():
         dot, left, right, zero = bar_geometry(markup)
         assert zero < left < dot < right
     assert parse(pain).get("aria-label") == (
-        "Pain: -9.0 points against baseline, 95% interval -15.0 to -3.0; to the right is better"
+        "Pain against baseline: 9.0 points lower (3.0 to 15.0 lower), 95% interval in brackets; "
+        "to the right is better"
     )
+
+
+def test_change_words_say_higher_or_lower_never_a_bare_minus():
+    assert change_words(-9.04, -15.0, -3.0) == "9.0 points lower (3.0 to 15.0 lower)"
+    assert change_words(2.0, -1.26, 5.0) == "2.0 points higher (1.3 lower to 5.0 higher)"
+    assert change_words(0.02, 0.0, 3.0) == "no change in points (0.0 to 3.0 higher)"
     dreams = ITEMS_BY_KEY["dream_vividness"]
     ends = [t for t in texts(parse(interval_bar(diff=1, low=0, high=2, item=dreams))) if " " in t]
     assert ends == ["20 points lower", "20 points higher"]

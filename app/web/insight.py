@@ -21,12 +21,19 @@ from app.analysis import (
     StepComparison,
     method_text,
 )
-from app.charts import interval_bar, interval_reach, rolling_mean, side_effect_strip, trend_chart
+from app.charts import (
+    change_words,
+    interval_bar,
+    interval_reach,
+    rolling_mean,
+    side_effect_strip,
+    trend_chart,
+)
 from app.db import SessionDep
 from app.deps import WebUser
 from app.items import ITEMS_BY_KEY, RATED_ITEMS, RatedItem
 from app.services import insight
-from app.services.report import signed, step_label
+from app.services.report import step_label
 from app.web.templating import render
 
 router = APIRouter()
@@ -245,8 +252,7 @@ def _interval_words(stats: ItemStats) -> str | None:
     """The difference and its 95% interval in points, as the bar draws them."""
     if stats.diff_vs_baseline is None or stats.diff_ci95 is None:
         return None
-    low, high = stats.diff_ci95
-    return f"{signed(stats.diff_vs_baseline)} points ({signed(low)} to {signed(high)})"
+    return change_words(stats.diff_vs_baseline, *stats.diff_ci95)
 
 
 def _item_line(

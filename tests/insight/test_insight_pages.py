@@ -14,7 +14,6 @@ from sqlmodel import Session
 from app.analysis import RESPONDER_RULE_TEXT
 from app.models import User
 from app.services.entries import patient_today
-from app.services.report import signed
 from tests.conftest import Browser
 from tests.factories import make_entry, make_step, make_user
 
@@ -168,10 +167,13 @@ def test_each_bar_prints_its_numbers_on_one_scale_per_step(
         low, high = items[key]["diff_ci95"]
         numbers = words(cells[label].select_one(".interval-numbers"))
         diff = items[key]["diff_vs_baseline"]
-        assert numbers == f"{signed(diff)} points ({signed(low)} to {signed(high)})"
+        side = "higher" if diff > 0 else "lower"
+        assert numbers.startswith(f"{abs(diff):.1f} points {side} (")
+        assert f"{abs(low):.1f}" in numbers and f"{abs(high):.1f}" in numbers
         assert cells[label].select_one("svg.interval-bar")["aria-label"]
+    # Said as lower or higher than baseline, never a bare minus beside "better".
     assert words(cells["Fatigue"].select_one(".interval-numbers")) == (
-        "\u22121.0 points (\u22121.3 to \u22120.7)"
+        "1.0 points lower (0.7 to 1.3 lower)"
     )
     # One scale for every bar of the step, labelled at both ends, right is better.
     scales = {
