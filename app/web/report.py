@@ -125,6 +125,39 @@ def _local(moment: datetime, user: User) -> str:
     return f"{format_day(local.date())}, {local:%H:%M}"
 
 
+# Marks in a User-Agent header, most specific first (Edge and Opera also say Chrome, Chrome
+# also says Safari); only to tell the patient which browser opened a link.
+_BROWSERS = (
+    ("Edg", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS/", "Firefox"),
+    ("CriOS/", "Chrome"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("iPhone", "an iPhone"),
+    ("iPad", "an iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "a Mac"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_browser(user_agent: str | None) -> str:
+    """The browser as a patient would name it ("Chrome on Android"), from a User-Agent header."""
+    if not user_agent:
+        return "unknown browser"
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), None)
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or (f"a browser on {system}" if system else "a program, not a web browser")
+
+
 def _link_rows(session: SessionDep, user: User) -> list[LinkRow]:
     assert user.id is not None
     links = share_links.list_links(session, user_id=user.id)
@@ -141,7 +174,7 @@ def _link_rows(session: SessionDep, user: User) -> list[LinkRow]:
                 (
                     _local(opening.opened_at, user),
                     "the PDF" if opening.what == "pdf" else "the summary page",
-                    opening.user_agent or "unknown browser",
+                    describe_browser(opening.user_agent),
                 )
                 for opening in opened.get(link.id or 0, [])
             ],

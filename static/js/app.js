@@ -58,6 +58,22 @@
     else if (status && status.textContent.trim()) status.focus();
   });
 
+  // "Copy the link" where the browser can copy: the one-time share link goes to the clipboard.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      var field = document.getElementById(button.getAttribute("data-copy"));
+      if (!field || !navigator.clipboard) return;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(field.value).then(function () {
+          button.textContent = "Copied";
+        }, function () {
+          field.select();  // the patient can still copy it by hand
+        });
+      });
+    });
+  });
+
   // Registration records the browser's time zone, so "today" is the patient's today; the
   // account page offers it with one tap.
   function deviceTimezone() {

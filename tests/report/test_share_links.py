@@ -259,13 +259,16 @@ def test_patient_creates_sees_once_and_stops_a_link_on_the_web(
     assert not parse(browser.get("/report")).select("#new-link-url")
 
     doctor = TestClient(client.app, base_url="http://testserver")
-    assert doctor.get(path_of(url)).status_code == 200
+    phone = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/131.0 Mobile"
+    assert doctor.get(path_of(url), headers={"user-agent": phone}).status_code == 200
     assert doctor.get(path_of(url) + "/report.pdf").status_code == 200
 
     listing = parse(browser.get("/report"))
     item = one(listing, ".share-link")
     assert "Opened 2 times" in text_of(item)
     assert "the PDF" in text_of(item) and "the summary page" in text_of(item)
+    # Which browser, in words a patient knows, not the raw user-agent string.
+    assert "(Chrome on Android)" in text_of(item) and "Mozilla" not in text_of(item)
 
     revoke = one(item, "form")["action"]
     assert browser.post(revoke).status_code == 303
