@@ -150,7 +150,8 @@ def test_moving_a_step_onto_another_is_refused_beside_the_start_date(
 def test_deleting_a_step(browser: Browser, session: Session, user: User) -> None:
     step_id = make_step(session, user=user, start=date(2026, 1, 19), dose_mg=1.5).id
     page = parse(browser.get(f"/doses/{step_id}/edit"))
-    assert one(page, f"form[action='/doses/{step_id}/delete']")
+    folded = one(page, f"form[action='/doses/{step_id}/delete']").find_parent("details")
+    assert folded is not None and not folded.has_attr("open"), "two taps, not one"
 
     response = browser.post(f"/doses/{step_id}/delete")
 

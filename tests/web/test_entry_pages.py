@@ -372,7 +372,9 @@ def test_deleting_a_day_keeps_its_last_version(
     browser: Browser, session: Session, user: User
 ) -> None:
     make_entry(session, user=user, day=DAY, pain=40)
-    assert one(parse(browser.get(URL)), f"form[action='{URL}/delete']") is not None
+    form = one(parse(browser.get(URL)), f"form[action='{URL}/delete']")
+    folded = form.find_parent("details")
+    assert folded is not None and not folded.has_attr("open"), "two taps, not one"
 
     response = browser.post(f"{URL}/delete")
 
