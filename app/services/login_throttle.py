@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, text
 from sqlmodel import Session, col, delete, func, select
 
 from app.config import Settings
@@ -67,30 +67,38 @@ def client_address(client: object | None) -> str:
 def begin(session: Session, *, email: str, address: str, rules: ThrottleRules) -> LoginFailure:
     """Start one password check: written down as a failure before the password is checked.
 
-    The limits count this attempt too, so guesses sent in parallel cannot all pass between a
-    count and a write: at most the limit of them ever reach the (slow) password check. Over a
-    limit the attempt is taken back and TooManyAttempts raised. A wrong password leaves the
-    attempt counted; a right one calls `clear`.
+    Counting and writing down happen under a lock per account and per address (SQLite: the
+    write transaction; PostgreSQL: advisory locks), so guesses sent in parallel are counted
+    one after another and at most the limit of them ever reach the slow password check. Over
+    a limit, TooManyAttempts. A wrong password leaves the attempt counted; a right one calls
+    `clear`.
     """
-    now = utcnow()
-    session.exec(delete(LoginFailure).where(col(LoginFailure.failed_at) < now - rules.window))
     attempt = LoginFailure(email=normalise_email(email)[:254], address=address[:64])
-    session.add(attempt)
-    session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        # Account first, then address, in every request: two requests never wait on each other
+        # in a circle. Held until the commit below.
+        for kind, key in ((1, attempt.email), (2, attempt.address)):
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:kind, hashtext(:key))"),
+                {"kind": kind, "key": key},
+            )
+    now = utcnow()
+    since = now - rules.window
+    session.exec(delete(LoginFailure).where(col(LoginFailure.failed_at) < since))
     limits: list[tuple[ColumnElement[bool], int]] = [
         (col(LoginFailure.email) == attempt.email, rules.per_account),
         (col(LoginFailure.address) == attempt.address, rules.per_address),
     ]
-    since = now - rules.window
     for condition, limit in limits:
         failures = session.exec(
             select(func.count()).where(LoginFailure.failed_at >= since, condition)
         ).one()
-        if failures > limit:
+        if failures >= limit:
             wait = _wait(session, since, rules.window, condition)
-            session.delete(attempt)
             session.commit()
             raise TooManyAttempts(wait)
+    session.add(attempt)
+    session.commit()
     return attempt
 
 

@@ -18,9 +18,9 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.models import DiaryEntry, DoseStep, EntryRevision, User
+from app.models import DiaryEntry, DoseStep, EntryRevision, LoginFailure, User
 from app.schemas import DatedEntryAnswers, DoseStepCreate, EntryAnswers
-from app.services import dose_steps, entries
+from app.services import dose_steps, entries, login_throttle
 
 pytestmark = pytest.mark.postgres_only  # SQLite has one writer at a time
 DAY = date(2026, 3, 10)
@@ -158,3 +158,22 @@ def test_concurrent_steps_on_one_date_are_one_step_and_clashes(
     assert len(clashes) == WRITERS - 1, results
     session.expire_all()
     assert len(session.exec(select(DoseStep)).all()) == 1
+
+
+def test_parallel_wrong_passwords_get_no_more_checks_than_the_limit(
+    app: FastAPI, session: Session, user: User
+) -> None:
+    """Eight guesses at once, each holding its (slow) password check: only five get one."""
+    rules = login_throttle.ThrottleRules(per_account=5, per_address=100)
+
+    def guess(db: Session, owner: User, index: int) -> str:
+        login_throttle.begin(db, email=owner.email, address=f"198.51.100.{index}", rules=rules)
+        time.sleep(0.2)  # Argon2 takes about this long; the wrong password stays counted
+        return "checked"
+
+    results = all_at_once(app.state.engine, user, guess)
+
+    assert results.count("checked") == 5, results
+    assert all(isinstance(error, login_throttle.TooManyAttempts) for error in failures(results))
+    session.expire_all()
+    assert len(session.exec(select(LoginFailure)).all()) == 5

@@ -85,7 +85,7 @@ def test_guesses_sent_in_parallel_are_counted_before_their_passwords_are_checked
         login_throttle.begin(session, email=user.email, address="192.0.2.1", rules=rules)
     with pytest.raises(login_throttle.TooManyAttempts):
         login_throttle.begin(session, email=user.email.upper(), address="192.0.2.2", rules=rules)
-    # The refused attempt is taken back, so it does not make the wait longer.
+    # The refused attempt is not counted, so it does not make the wait longer.
     assert len(session.exec(select(LoginFailure)).all()) == 5
     login_throttle.clear(session, email=user.email)
     assert session.exec(select(LoginFailure)).all() == []
