@@ -5,13 +5,16 @@ handler, which sleeps and polls (long tails under load), and a transaction that 
 writes later can fail outright with "database is locked" when another write landed in between.
 So on SQLite a request that may change something (any method but GET/HEAD/OPTIONS) takes the
 app's write lock and begins its transaction IMMEDIATE, holding the write lock from its first
-statement; reads never wait for anyone (WAL). PostgreSQL needs none of this.
+statement; reads never wait for anyone (WAL). PostgreSQL needs none of this. The sign-in
+routes instead open short sessions of their own (`write_session`, `read_session`), so the slow
+password check between their writes holds no lock.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -124,5 +127,27 @@ def _writing_session(database: Database) -> Iterator[Session]:
             lock.release()
 
 
+def get_database(request: Request) -> Database:
+    """The app's engines, for a route that opens its own short sessions (see `write_session`)."""
+    database: Database = request.app.state.database
+    return database
+
+
+@contextmanager
+def read_session(database: Database) -> Iterator[Session]:
+    """A session that only reads: it never takes (or waits for) the write lock."""
+    with Session(database.reader, expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
+def write_session(database: Database) -> Iterator[Session]:
+    """A short writing session, for a route with slow work between its writes (a password
+    check takes about 100 ms): the write lock is held only inside the block, so other
+    patients' saves do not wait for that work."""
+    yield from _writing_session(database)
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
 WritingSessionDep = Annotated[Session, Depends(get_writing_session)]

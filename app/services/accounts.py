@@ -109,7 +109,8 @@ def register(session: Session, *, email: str, password: str, timezone: str = "UT
 
 
 def authenticate(session: Session, *, email: str, password: str) -> User | None:
-    """The user these credentials belong to, or None. Takes the same time either way."""
+    """The user these credentials belong to, or None. Takes the same time either way, and
+    only reads (see `stronger_hash`), so it can run outside the write lock."""
     user = session.exec(select(User).where(User.email == normalise_email(email))).first()
     if user is None:
         with suppress(VerificationError):
@@ -119,11 +120,19 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-        session.add(user)
-        session.commit()
     return user
+
+
+def stronger_hash(user: User, password: str) -> str | None:
+    """A new hash of the right password when the stored one used weaker Argon2 settings
+    (store it with `store_hash`), else None."""
+    return _hasher.hash(password) if _hasher.check_needs_rehash(user.password_hash) else None
+
+
+def store_hash(session: Session, *, user: User, password_hash: str) -> None:
+    user.password_hash = password_hash
+    session.add(user)
+    session.commit()
 
 
 def start_browser_session(session: Session, *, user: User) -> str:

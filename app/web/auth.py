@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
-from app.db import SessionDep
+from app.db import DatabaseDep, SessionDep, read_session, write_session
 from app.deps import SESSION_COOKIE, optional_web_user
 from app.models import User
 from app.security import rotate_csrf
@@ -108,16 +108,19 @@ def login_page(
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     email: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    """Three short steps, so the slow password check holds no write lock: count the attempt,
+    check the password (reading only), then clear the count and start the session."""
     rules = login_throttle.rules_from(request.app.state.settings)
     address = login_throttle.client_address(request.client)
     context = {"values": {"email": email}, "next": next}
     try:
-        login_throttle.begin(session, email=email, address=address, rules=rules)
+        with write_session(database) as session:
+            login_throttle.begin(session, email=email, address=address, rules=rules)
     except login_throttle.TooManyAttempts as wait:
         response = render(
             request,
@@ -127,7 +130,8 @@ def login(
         )
         response.headers["Retry-After"] = str(wait.retry_after)
         return response
-    user = accounts.authenticate(session, email=email, password=password)
+    with read_session(database) as session:
+        user = accounts.authenticate(session, email=email, password=password)
     if user is None:
         message = "That email and password do not match an account."
         return render(
@@ -136,8 +140,12 @@ def login(
             {**context, "errors": {"password": message}},
             status_code=401,
         )
-    login_throttle.clear(session, email=email)
-    return sign_in(request, session, user, _safe_next(next))
+    stronger = accounts.stronger_hash(user, password)
+    with write_session(database) as session:
+        login_throttle.clear(session, email=email)
+        if stronger:
+            accounts.store_hash(session, user=user, password_hash=stronger)
+        return sign_in(request, session, user, _safe_next(next))
 
 
 @router.post("/logout")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import LoginFailure, User, utcnow
-from app.services import login_throttle
+from app.services import accounts, login_throttle
 from tests.conftest import Browser
 from tests.factories import PASSWORD, make_user
 
@@ -106,3 +107,40 @@ def test_a_right_password_given_again_is_not_counted_as_a_guess(
         )
         assert response.status_code == 422
     assert session.exec(select(LoginFailure)).all() == []
+
+
+@pytest.mark.sqlite_only  # the app's write lock exists on SQLite only
+def test_the_password_check_holds_no_write_lock(
+    client: TestClient, user: User, monkeypatch: pytest.MonkeyPatch
+):
+    """Argon2 takes about 100 ms: other patients' saves must not wait behind a sign-in."""
+    lock = client.app.state.database.write_lock  # type: ignore[attr-defined]
+    held_while_checking: list[bool] = []
+
+    class WatchedHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            held_while_checking.append(lock.locked())
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(accounts, "_hasher", WatchedHasher())
+    assert _token(client, user.email, PASSWORD) == 200
+    assert _token(client, user.email, "wrong password!") == 401
+    browser = Browser(client)
+    browser.sign_in(user.email)
+
+    assert held_while_checking == [False, False, False]
+
+
+def test_a_hash_made_with_weaker_settings_is_renewed_at_sign_in(
+    client: TestClient, session: Session, user: User
+):
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    user.password_hash = weak.hash(PASSWORD)
+    session.add(user)
+    session.commit()
+
+    assert _token(client, user.email, PASSWORD) == 200
+
+    session.refresh(user)
+    assert not accounts._hasher.check_needs_rehash(user.password_hash)
+    assert _token(client, user.email, PASSWORD) == 200
