@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.db import SessionDep
+from app.db import Database, SessionDep, read_session, write_session
 from app.models import DiaryEntry, DoseStep, ShareLink, User
 from app.services import accounts, dose_steps, entries, login_throttle, share_links
 
@@ -85,6 +85,29 @@ def password_reentry(
         address=login_throttle.client_address(request.client),
         rules=login_throttle.rules_from(request.app.state.settings),
     )
+
+
+def signing_in(request: Request, database: Database, *, email: str, password: str) -> User | None:
+    """The account these credentials open, or None; raises TooManyAttempts while throttled.
+
+    Three short steps, so the slow password check (about 100 ms of Argon2) holds no write lock
+    and other patients' saves do not queue behind a sign-in: count the attempt, check the
+    password reading only, then clear the count (and renew a hash made with weaker settings).
+    """
+    rules = login_throttle.rules_from(request.app.state.settings)
+    address = login_throttle.client_address(request.client)
+    with write_session(database) as session:
+        login_throttle.begin(session, email=email, address=address, rules=rules)
+    with read_session(database) as session:
+        user = accounts.authenticate(session, email=email, password=password)
+    if user is None:
+        return None  # the attempt stays counted
+    stronger = accounts.stronger_hash(user, password)
+    with write_session(database) as session:
+        login_throttle.clear(session, email=email)
+        if stronger:
+            accounts.store_hash(session, user=user, password_hash=stronger)
+    return user
 
 
 WebUser = Annotated[User, Depends(web_user)]

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from app.api.errors import field_error
-from app.db import DatabaseDep, SessionDep, read_session, write_session
-from app.deps import ApiUser, bearer_scheme
+from app.db import DatabaseDep, SessionDep, write_session
+from app.deps import ApiUser, bearer_scheme, signing_in
 from app.schemas import Credentials, Registration, TokenPublic, UserPublic
 from app.services import accounts, login_throttle
 
@@ -41,26 +41,15 @@ def register(registration: Registration, session: SessionDep) -> UserPublic:
 )
 def token(credentials: Credentials, database: DatabaseDep, request: Request) -> TokenPublic:
     """Exchange email and password for a bearer token (throttled like the sign-in page)."""
-    # As on the sign-in page: the slow password check runs between two short writes.
-    rules = login_throttle.rules_from(request.app.state.settings)
-    address = login_throttle.client_address(request.client)
-    email, password = credentials.email, credentials.password
     try:
-        with write_session(database) as session:
-            login_throttle.begin(session, email=email, address=address, rules=rules)
+        user = signing_in(request, database, email=credentials.email, password=credentials.password)
     except login_throttle.TooManyAttempts as wait:
         raise HTTPException(
             status_code=429, detail=str(wait), headers={"Retry-After": str(wait.retry_after)}
         ) from None
-    with read_session(database) as session:
-        user = accounts.authenticate(session, email=email, password=password)
     if user is None:
         raise HTTPException(status_code=401, detail="Email or password is wrong")
-    stronger = accounts.stronger_hash(user, password)
     with write_session(database) as session:
-        login_throttle.clear(session, email=email)
-        if stronger:
-            accounts.store_hash(session, user=user, password_hash=stronger)
         return TokenPublic(access_token=accounts.issue_api_token(session, user=user))
 
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
-from app.db import DatabaseDep, SessionDep, read_session, write_session
-from app.deps import SESSION_COOKIE, optional_web_user
+from app.db import DatabaseDep, SessionDep, write_session
+from app.deps import SESSION_COOKIE, optional_web_user, signing_in
 from app.models import User
 from app.security import rotate_csrf
 from app.services import accounts, login_throttle
@@ -113,14 +113,9 @@ def login(
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    """Three short steps, so the slow password check holds no write lock: count the attempt,
-    check the password (reading only), then clear the count and start the session."""
-    rules = login_throttle.rules_from(request.app.state.settings)
-    address = login_throttle.client_address(request.client)
     context = {"values": {"email": email}, "next": next}
     try:
-        with write_session(database) as session:
-            login_throttle.begin(session, email=email, address=address, rules=rules)
+        user = signing_in(request, database, email=email, password=password)
     except login_throttle.TooManyAttempts as wait:
         response = render(
             request,
@@ -130,8 +125,6 @@ def login(
         )
         response.headers["Retry-After"] = str(wait.retry_after)
         return response
-    with read_session(database) as session:
-        user = accounts.authenticate(session, email=email, password=password)
     if user is None:
         message = "That email and password do not match an account."
         return render(
@@ -140,11 +133,7 @@ def login(
             {**context, "errors": {"password": message}},
             status_code=401,
         )
-    stronger = accounts.stronger_hash(user, password)
     with write_session(database) as session:
-        login_throttle.clear(session, email=email)
-        if stronger:
-            accounts.store_hash(session, user=user, password_hash=stronger)
         return sign_in(request, session, user, _safe_next(next))
 
 
