@@ -20,6 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from app.analysis import (
     DEFAULT_SETTLE_DAYS,
+    MIN_DAYS_FOR_VERDICT,
     RESPONDER_PAIN_IMPROVEMENT_PCT,
     Comparison,
     DayRecord,
@@ -405,9 +406,9 @@ def _key_number(item: RatedItem, baseline: StepComparison | None, stats: ItemSta
 
 def _verdict_words(stats: ItemStats, baseline: ItemStats | None) -> str:
     if stats.verdict == "not enough data":
-        if stats.n < 7:
+        if stats.n < MIN_DAYS_FOR_VERDICT:
             return f"not enough data ({day_count(stats.n)})"
-        if baseline is not None and baseline.n < 7:
+        if baseline is not None and baseline.n < MIN_DAYS_FOR_VERDICT:
             return f"not enough baseline ({day_count(baseline.n)})"
     return stats.verdict
 
