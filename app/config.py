@@ -33,6 +33,26 @@ class Settings(BaseSettings):
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20
     login_window_seconds: int = 15 * 60
+    # Accounts one network address may create within a day (then 429).
+    registrations_per_address: int = 10
+
+    # Overload (app.admission): requests handled at once, by kind; more wait at most
+    # `queue_seconds` for a turn, then get 503 with Retry-After. Keep reads + writes + password
+    # checks under the worker threads (40), so no admitted request ever waits for a thread.
+    max_concurrent_reads: int = 20
+    max_concurrent_writes: int = 10
+    # Argon2 uses about 64 MB and 100 ms of one core per check: a few at a time.
+    max_concurrent_password_checks: int = 4
+    queue_seconds: float = 1.0
+    # A SQLite write waits at most this long for the write lock (then 503).
+    write_wait_seconds: float = 5.0
+
+    # PostgreSQL: one connection per admitted request, and timeouts so a sick database
+    # answers with an error page instead of hanging requests.
+    database_pool_size: int = 36
+    database_pool_timeout_seconds: float = 5.0
+    database_connect_timeout_seconds: int = 5
+    database_statement_timeout_ms: int = 15000
 
     @model_validator(mode="after")
     def _secret_key_present(self) -> Settings:

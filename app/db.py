@@ -1,13 +1,19 @@
-"""The database engines, SQLite pragmas and the per-request session.
+"""The database engines and the two ways a request uses them: `database.read()` and
+`database.write()`.
+
+Every unit of database work is one `with` block inside one function call, so it runs from its
+first statement to its commit in one thread: a transaction (and on SQLite the app's write lock)
+is never held across an `await`, a thread hand-off or a wait for a thread. Routes receive the
+`Database` (an async dependency, no thread) and open their blocks themselves; dependencies that
+look something up (the signed-in patient, an owned row) open and close their own short read.
 
 SQLite allows one writer at a time. Left to itself, a second writer waits in SQLite's busy
 handler, which sleeps and polls (long tails under load), and a transaction that read first and
-writes later can fail outright with "database is locked" when another write landed in between.
-So on SQLite a request that may change something (any method but GET/HEAD/OPTIONS) takes the
-app's write lock and begins its transaction IMMEDIATE, holding the write lock from its first
-statement; reads never wait for anyone (WAL). PostgreSQL needs none of this. The sign-in
-routes instead open short sessions of their own (`write_session`, `read_session`), so the slow
-password check between their writes holds no lock.
+writes later can fail with "database is locked" when another write landed in between. So on
+SQLite `write()` takes this process's write lock, waiting at most `write_wait_seconds` (then
+`DatabaseBusy`: the app answers 503 with Retry-After), and begins IMMEDIATE. Reads never wait
+for anyone (WAL). PostgreSQL needs no lock; its pool holds as many connections as the app lets
+requests run at once (`app.admission`), so no request ever waits for a connection either.
 """
 
 from __future__ import annotations
@@ -25,17 +31,46 @@ from sqlmodel import Session, create_engine
 
 from app.config import Settings
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+class DatabaseBusy(Exception):
+    """The database could not take this write in time; the client should retry shortly."""
+
+    retry_after = 1
 
 
 @dataclass
 class Database:
-    """The engines of one app: `reader` for safe requests, `writer` for the others."""
+    """The engines of one app: `reader` for reading blocks, `writer` for writing ones."""
 
     reader: Engine
     writer: Engine
     # Serialises this process's SQLite writers without SQLite's sleep-and-poll busy handler.
     write_lock: threading.Lock | None = field(default=None)
+    write_wait_seconds: float = 5.0
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session that only reads: it never takes (or waits for) the write lock."""
+        with Session(self.reader, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One writing unit of work. Services commit what they change; whatever is left
+        uncommitted when the block ends (an error) is rolled back. On SQLite the write lock
+        is held for the block only; waiting longer than `write_wait_seconds` raises
+        DatabaseBusy."""
+        lock = self.write_lock
+        if lock is not None and not lock.acquire(timeout=self.write_wait_seconds):
+            raise DatabaseBusy()
+        try:
+            # Rows keep their values after a commit: handlers return what they just saved
+            # without reading it back.
+            with Session(self.writer, expire_on_commit=False) as session:
+                yield session
+        finally:
+            if lock is not None:
+                lock.release()
 
     def dispose(self) -> None:
         self.reader.dispose()
@@ -51,19 +86,39 @@ def make_database(settings: Settings) -> Database:
         reader=make_engine(settings),
         writer=make_engine(settings, immediate=True),
         write_lock=threading.Lock(),
+        write_wait_seconds=settings.write_wait_seconds,
     )
 
 
 def make_engine(settings: Settings, *, immediate: bool = False) -> Engine:
-    """An engine for the configured database; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for the configured database, with timeouts on connecting and on statements.
+
+    SQL parameters (emails, hashes, answers) never appear in error messages or logs.
+    """
     if not settings.is_sqlite:
-        return create_engine(settings.database_url, pool_pre_ping=True)
+        return create_engine(
+            settings.database_url,
+            pool_pre_ping=True,
+            # Every request the app admits at once can hold one connection (see app.admission),
+            # plus a few for background work; a wait for one is a fault, answered 503 quickly.
+            pool_size=settings.database_pool_size,
+            max_overflow=4,
+            pool_timeout=settings.database_pool_timeout_seconds,
+            hide_parameters=True,
+            connect_args={
+                "connect_timeout": settings.database_connect_timeout_seconds,
+                "options": f"-c statement_timeout={settings.database_statement_timeout_ms}"
+                f" -c lock_timeout={settings.database_statement_timeout_ms}"
+                " -c idle_in_transaction_session_timeout=60000",
+            },
+        )
     path = settings.database_url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         settings.database_url,
         connect_args={"check_same_thread": False, "timeout": 15},
+        hide_parameters=True,
     )
     synchronous = settings.sqlite_synchronous
 
@@ -82,6 +137,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, synchronous: str = "
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Only another process's writer (a script, the reminder sender) is waited for here; this
+    # process's writers queue on the write lock.
     cursor.execute("PRAGMA busy_timeout=15000")
     # NORMAL (the default): in WAL mode a commit survives the app or the server process being
     # killed; a power cut or kernel crash may undo the last few. FULL also survives those, at
@@ -98,56 +155,10 @@ def _begin_deferred(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One database session per request; a writing request on SQLite holds the write lock."""
-    database: Database = request.app.state.database
-    # Rows keep their values after a commit: handlers return what they just saved without
-    # reading it back (the session ends with the request anyway).
-    if request.method in SAFE_METHODS:
-        with Session(database.reader, expire_on_commit=False) as session:
-            yield session
-        return
-    yield from _writing_session(database)
-
-
-def get_writing_session(request: Request) -> Iterator[Session]:
-    """For the few GET routes that also write (a share link logs each opening)."""
-    yield from _writing_session(request.app.state.database)
-
-
-def _writing_session(database: Database) -> Iterator[Session]:
-    lock = database.write_lock
-    if lock is not None:
-        lock.acquire()
-    try:
-        with Session(database.writer, expire_on_commit=False) as session:
-            yield session
-    finally:
-        if lock is not None:
-            lock.release()
-
-
-def get_database(request: Request) -> Database:
-    """The app's engines, for a route that opens its own short sessions (see `write_session`)."""
+async def get_database(request: Request) -> Database:
+    """The app's engines. Async on purpose: handing it over needs no thread."""
     database: Database = request.app.state.database
     return database
 
 
-@contextmanager
-def read_session(database: Database) -> Iterator[Session]:
-    """A session that only reads: it never takes (or waits for) the write lock."""
-    with Session(database.reader, expire_on_commit=False) as session:
-        yield session
-
-
-@contextmanager
-def write_session(database: Database) -> Iterator[Session]:
-    """A short writing session, for a route with slow work between its writes (a password
-    check takes about 100 ms): the write lock is held only inside the block, so other
-    patients' saves do not wait for that work."""
-    yield from _writing_session(database)
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
-WritingSessionDep = Annotated[Session, Depends(get_writing_session)]

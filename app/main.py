@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,16 +15,21 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import api, web
+from app.admission import BUSY_MESSAGE, RETRY_AFTER_SECONDS, AdmissionMiddleware
 from app.config import Settings, get_settings
-from app.db import make_database
+from app.db import DatabaseBusy, make_database
 from app.deps import LoginRequired
 from app.responses import JSONResponse
 from app.security import BufferedBodyMiddleware, SecurityMiddleware
 from app.web.templating import ROOT, is_htmx, render
+
+logger = logging.getLogger("ldn_diary")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -43,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         default_response_class=JSONResponse,
     )
+    _keep_secrets_out_of_access_logs()
     app.state.settings = settings
     app.state.database = make_database(settings)
     # The engine that writes; scripts and tests use it to set up data.
@@ -51,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Innermost (added first): the security headers still reach its 413.
     app.add_middleware(BufferedBodyMiddleware)
+    # Outside the body buffer: a request waiting for its turn holds no body yet.
+    app.add_middleware(AdmissionMiddleware, settings=settings)
     # Level 4: on a five-year trends page (390 KB of SVG) 5 ms for 113 KB, where level 6
     # takes 20 ms to save 5 KB more.
     app.add_middleware(GZipMiddleware, minimum_size=800, compresslevel=4)
@@ -70,6 +80,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(DatabaseBusy)
+    @app.exception_handler(SQLAlchemyTimeout)
+    async def _database_busy(request: Request, _exc: Exception) -> Response:
+        # The write lock (SQLite) or a connection (PostgreSQL) did not come in time.
+        return _unavailable(request, BUSY_MESSAGE)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database_down(request: Request, exc: Exception) -> Response:
+        # The database is down, unreachable, or a statement ran past its timeout. Logged
+        # without SQL parameters (the engines hide them).
+        logger.error("database unavailable: %s", type(exc).__name__)
+        message = "LDN Diary cannot reach its database just now. Nothing was lost: try again soon."
+        return _unavailable(request, message)
+
+    @app.exception_handler(IntegrityError)
+    async def _write_race(request: Request, _exc: IntegrityError) -> Response:
+        # Two requests changed the same thing at the same moment and the database kept one.
+        message = "This changed at the same moment somewhere else. Reload and try again."
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message}, status_code=409)
+        return render(request, "error.html", {"status": 409, "message": message}, status_code=409)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -98,6 +131,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     return app
+
+
+class _RedactedAccessLog(logging.Filter):
+    """The server's access log shows where a request went, never what it carried: a share
+    link's or calendar feed's token is a key to health data, and a query string may hold the
+    patient's own words (a summary's questions for the doctor)."""
+
+    SECRET_PATH = re.compile(r"^/(shared|calendar)/[^/?]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path = args[2].split("?", 1)[0]
+            path = self.SECRET_PATH.sub(lambda match: f"/{match.group(1)}/[token]", path)
+            record.args = (*args[:2], path, *args[3:])
+        return True
+
+
+def _keep_secrets_out_of_access_logs() -> None:
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(existing, _RedactedAccessLog) for existing in access_log.filters):
+        access_log.addFilter(_RedactedAccessLog())
+
+
+def _unavailable(request: Request, message: str) -> Response:
+    """503 with Retry-After: JSON for the API, the app's own error page for browsers."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=503, headers=headers)
+    response = render(request, "error.html", {"status": 503, "message": message}, status_code=503)
+    response.headers.update(headers)
+    return response
 
 
 def _json_safe_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:

@@ -188,4 +188,18 @@ class LoginFailure(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, index=True)
     address: str = Field(max_length=64, index=True)
+    # The key of a device known to the account (a browser that signed in before, or the
+    # signed-in session), or None: guesses from unknown devices never block known ones.
+    device: str | None = Field(default=None, max_length=64)
     failed_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class RegistrationAttempt(SQLModel, table=True):
+    """An account made from a network address, kept for a day to limit registrations per
+    address (many accounts from one address are a script, not a patient)."""
+
+    __tablename__ = "registration_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=64, index=True)
+    attempted_at: datetime = Field(default_factory=utcnow, index=True)

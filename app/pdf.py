@@ -5,11 +5,20 @@ files, and refuses everything else, so a summary can never make the server fetch
 network (or read other files), whatever a template or a patient's text contains. The font is
 DejaVu Sans from the system (package fonts-dejavu-core, found by report.css's
 `@font-face { src: local(...) }`); WeasyPrint embeds the glyphs it uses.
+
+Rendering a PDF takes a few hundred milliseconds of pure-Python work. Done in the app's own
+process it would hold the interpreter's lock for that long, slice by slice, and every other
+patient's save would queue behind it; so it runs in a separate worker process (one, started on
+first use and shared by every app in this process), and the page waits for it without holding
+anything.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -69,16 +78,34 @@ def summary_document(report: ReportData, *, pdf_href: str | None = None) -> str:
 
 
 def summary_pdf(report: ReportData) -> bytes:
-    """The summary as an A4 PDF with its fonts embedded."""
-    document = HTML(
-        string=summary_document(report),
-        base_url=f"{DOCUMENT_ORIGIN}/",
-        url_fetcher=StaticFilesOnly(),
-    )
+    """The summary as an A4 PDF with its fonts embedded (rendered in the PDF process)."""
+    future = _pdf_process().submit(html_to_pdf, summary_document(report))
+    return future.result(timeout=PDF_TIMEOUT_SECONDS)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """WeasyPrint's PDF of a summary document (runs in the PDF process)."""
+    document = HTML(string=html, base_url=f"{DOCUMENT_ORIGIN}/", url_fetcher=StaticFilesOnly())
     # Tagged: a screen reader can read the PDF in order, tables as tables.
     pdf = document.write_pdf(pdf_tags=True)
     assert pdf is not None
     return pdf
+
+
+PDF_TIMEOUT_SECONDS = 60.0
+_process: ProcessPoolExecutor | None = None
+_process_lock = threading.Lock()
+
+
+def _pdf_process() -> ProcessPoolExecutor:
+    global _process
+    with _process_lock:
+        if _process is None:
+            # "spawn": a fresh interpreter, not a fork of a process full of threads.
+            _process = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
+        return _process
 
 
 def pdf_response(pdf: bytes, filename: str, *, attachment: bool) -> Response:

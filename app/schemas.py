@@ -7,7 +7,7 @@ same models, so a rule is written once and both say the same thing.
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
@@ -234,6 +234,18 @@ class BatchResult(BaseModel):
     entries: list[EntryPublic]
 
 
+# A plan reaches a few years ahead at most; a step in the year 9999 is a typing mistake.
+STEP_YEARS_AHEAD = 5
+
+
+def _plausible_step_start(value: date) -> date:
+    if value < EARLIEST_DIARY_DAY:
+        raise ValueError("Start date must be in the year 2000 or later")
+    if value > date.today().replace(day=1) + timedelta(days=365 * STEP_YEARS_AHEAD):
+        raise ValueError(f"Start date must be within {STEP_YEARS_AHEAD} years from now")
+    return value
+
+
 class DoseStepCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -255,9 +267,7 @@ class DoseStepCreate(BaseModel):
     @field_validator("start_date")
     @classmethod
     def _plausible_start(cls, value: date) -> date:
-        if value < EARLIEST_DIARY_DAY:
-            raise ValueError("Start date must be in the year 2000 or later")
-        return value
+        return _plausible_step_start(value)
 
 
 class DoseStepUpdate(BaseModel):
@@ -279,9 +289,7 @@ class DoseStepUpdate(BaseModel):
     @field_validator("start_date")
     @classmethod
     def _plausible_start(cls, value: date | None) -> date | None:
-        if value is not None and value < EARLIEST_DIARY_DAY:
-            raise ValueError("Start date must be in the year 2000 or later")
-        return value
+        return None if value is None else _plausible_step_start(value)
 
 
 class DoseStepPublic(BaseModel):

@@ -18,6 +18,10 @@ from typing import Any
 from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+SESSION_COOKIE = "ldn_session"
+# A browser that signed in to an account before: "<nonce>.<HMAC(key, account, nonce)>".
+DEVICE_COOKIE = "ldn_device"
+DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600
 CSRF_COOKIE = "ldn_csrf"
 # The nonce behind every form's token. Lax and long-lived, like the session: a visit that
 # arrives from a link elsewhere (Strict would withhold the cookie) or after the browser
@@ -118,16 +122,23 @@ class SecurityMiddleware:
 
 
 # The largest body any route takes: a backup (services/backup.MAX_IMPORT_BYTES, 10 MB) with
-# the upload form around it.
+# the upload form around it. Only the import routes take that much; every other body is at
+# most MAX_FORM_BYTES (an offline outbox of many days, a batch of entries).
 MAX_BODY_BYTES = 11 * 1024 * 1024
+MAX_FORM_BYTES = 2 * 1024 * 1024
+IMPORT_PATHS = frozenset({"/api/v1/import", "/settings/import", "/settings/import/confirm"})
+
+
+def body_limit(path: str) -> int:
+    return MAX_BODY_BYTES if path in IMPORT_PATHS else MAX_FORM_BYTES
 
 
 class BufferedBodyMiddleware:
-    """Receives a request's whole body before the app sees the request (at most MAX_BODY_BYTES).
+    """Receives a request's whole body before the app sees the request, refusing (413) one
+    larger than its route takes (`body_limit`) as soon as it says so or grows past it.
 
-    A writing request on SQLite holds the database's write lock while its handler runs: were
-    the handler still waiting for the body, one slow or stalled upload would hold up every
-    other patient's save. Buffered here, a handler never waits on the network.
+    A handler then never waits on the network, and the admission middleware around this one
+    bounds how many bodies are held at once (app.admission).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -137,6 +148,11 @@ class BufferedBodyMiddleware:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
+        limit = body_limit(scope["path"])
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(scope, send, limit)
+            return
         body = bytearray()
         more = True
         while more:
@@ -145,8 +161,8 @@ class BufferedBodyMiddleware:
                 return  # the client left: there is no request to answer
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > MAX_BODY_BYTES:
-                await _too_large(scope, send)
+            if len(body) > limit:
+                await _too_large(scope, send, limit)
                 return
         delivered = False
 
@@ -160,8 +176,8 @@ class BufferedBodyMiddleware:
         await self.app(scope, replay, send)
 
 
-async def _too_large(scope: Scope, send: Send) -> None:
-    limit = MAX_BODY_BYTES // (1024 * 1024)
+async def _too_large(scope: Scope, send: Send, limit_bytes: int) -> None:
+    limit = limit_bytes // (1024 * 1024)
     detail = f"This is larger than LDN Diary takes at once (at most {limit} MB)."
     await send(
         {
@@ -203,3 +219,39 @@ async def require_csrf(request: Request) -> None:
             status_code=403,
             detail="This form has expired. Go back, reload the page and try again.",
         )
+
+
+def _device_signature(secret: str, email: str, nonce: str) -> str:
+    message = f"device:{email.strip().lower()}:{nonce}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def device_cookie_value(request: Request, email: str) -> str:
+    """The device key a browser or script gets when it signs in to the account `email`."""
+    nonce = secrets.token_urlsafe(18)
+    return f"{nonce}.{_device_signature(request.app.state.secret_key, email, nonce)}"
+
+
+def known_device(request: Request, email: str) -> str | None:
+    """This client's device key for the account `email`, when it signed in to it before.
+
+    Only a key signed for that very account counts: a guesser cannot make one, and a key from
+    one account says nothing about another.
+    """
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    nonce, _, signature = value.partition(".")
+    if not nonce or not signature or len(value) > 100:
+        return None
+    expected = _device_signature(request.app.state.secret_key, email, nonce)
+    if not hmac.compare_digest(signature, expected):
+        return None
+    return "device:" + hashlib.sha256(nonce.encode()).hexdigest()[:40]
+
+
+def signed_in_device(request: Request) -> str:
+    """The signed-in browser session or API token making this request, as a throttle key."""
+    secret = request.cookies.get(SESSION_COOKIE, "")
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        secret = authorization[7:].strip()
+    return "session:" + hashlib.sha256(secret.encode()).hexdigest()[:40]

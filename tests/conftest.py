@@ -115,6 +115,8 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
         database_url=database_url,
         secret_key="test-secret-key-not-for-production",
         data_dir=tmp_path,
+        # Every test account comes from one address; the limit has its own tests.
+        registrations_per_address=100_000,
     )
 
 

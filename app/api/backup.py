@@ -8,12 +8,12 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 
-from app.db import SessionDep
+from app.db import Database, DatabaseDep
 from app.deps import ApiUser
 from app.models import User
-from app.responses import JSONResponse
+from app.responses import JSONResponse, backup_response, csv_response, fhir_response
 from app.schemas import ImportSummary
-from app.services import backup, fhir
+from app.services import backup
 
 router = APIRouter(tags=["export and import"])
 
@@ -27,46 +27,22 @@ _BACKUP_BODY = {
 }
 
 
-def attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"'}
-
-
 @router.get("/export")
-def export_backup(user: ApiUser, session: SessionDep) -> JSONResponse:
+def export_backup(user: ApiUser, database: DatabaseDep) -> JSONResponse:
     """Everything the account holds, as a versioned JSON backup that imports back."""
-    return JSONResponse(
-        backup.export_backup(session, user=user),
-        headers=attachment(backup.backup_filename(user, "json")),
-    )
+    return backup_response(database, user)
 
 
 @router.get("/export.csv", response_class=Response)
-def export_csv(user: ApiUser, session: SessionDep) -> Response:
+def export_csv(user: ApiUser, database: DatabaseDep) -> Response:
     """One row per diary day, with a header of the SPEC §2 keys."""
-    return csv_response(session, user)
-
-
-def csv_response(session: SessionDep, user: User) -> Response:
-    # With a byte-order mark, spreadsheet programs read the notes' accents correctly.
-    return Response(
-        "\ufeff" + backup.export_csv(session, user=user),
-        media_type="text/csv; charset=utf-8",
-        headers=attachment(backup.backup_filename(user, "csv")),
-    )
+    return csv_response(database, user)
 
 
 @router.get("/export/fhir")
-def export_fhir(user: ApiUser, session: SessionDep) -> JSONResponse:
+def export_fhir(user: ApiUser, database: DatabaseDep) -> JSONResponse:
     """The diary as a FHIR R4 Bundle: Observations per answer, MedicationStatements per step."""
-    return fhir_response(session, user)
-
-
-def fhir_response(session: SessionDep, user: User) -> JSONResponse:
-    return JSONResponse(
-        fhir.export_bundle(session, user=user),
-        media_type="application/fhir+json",
-        headers=attachment(backup.backup_filename(user, "fhir.json")),
-    )
+    return fhir_response(database, user)
 
 
 async def read_limited(request: Request) -> bytes:
@@ -82,22 +58,22 @@ async def read_limited(request: Request) -> bytes:
     return bytes(body)
 
 
-def run_import(session: SessionDep, user: User, document: Any, *, dry_run: bool) -> ImportSummary:
-    """Plan the import (422 naming every bad row) and, unless a dry run, apply it."""
+def run_import(database: Database, user: User, document: Any, *, dry_run: bool) -> ImportSummary:
+    """Plan the import reading only (422 naming every bad row) and, unless a dry run, write it
+    in one short transaction: the checks hold no write lock."""
     try:
-        plan = backup.plan_import(session, user=user, document=document)
+        with database.read() as session:
+            plan = backup.plan_import(session, user=user, document=document)
         if not dry_run:
-            backup.apply_import(session, user=user, plan=plan)
+            with database.write() as session:
+                backup.apply_import(session, user=user, plan=plan)
     except backup.ImportRefused as refused:
-        session.rollback()
         raise HTTPException(status_code=422, detail=backup.error_details(refused.errors)) from None
     except IntegrityError:
         raise HTTPException(
             status_code=409,
             detail="The diary changed while importing. Nothing was imported: try again.",
         ) from None
-    if dry_run:
-        session.rollback()  # nothing was written; end the read transaction
     return ImportSummary(dry_run=dry_run, **plan.summary())
 
 
@@ -113,7 +89,7 @@ def run_import(session: SessionDep, user: User, document: Any, *, dry_run: bool)
 async def import_backup(
     request: Request,
     user: ApiUser,
-    session: SessionDep,
+    database: DatabaseDep,
     dry_run: Annotated[bool, Query(description="Only report what would change")] = False,
 ) -> ImportSummary:
     """Take a backup back into this account, all or nothing (docs/backup-format.md)."""
@@ -121,4 +97,4 @@ async def import_backup(
         document = backup.read_document(await read_limited(request))
     except backup.ImportRefused as refused:
         raise HTTPException(status_code=422, detail=backup.error_details(refused.errors)) from None
-    return await run_in_threadpool(run_import, session, user, document, dry_run=dry_run)
+    return await run_in_threadpool(run_import, database, user, document, dry_run=dry_run)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from app.analysis import DEFAULT_SETTLE_DAYS
-from app.db import SessionDep
+from app.db import DatabaseDep
 from app.deps import ApiUser
 from app.services.insight import comparison_for
 
@@ -20,7 +20,8 @@ SettleDays = Annotated[
 
 @router.get("/comparison")
 def comparison(
-    user: ApiUser, session: SessionDep, settle_days: SettleDays = DEFAULT_SETTLE_DAYS
+    user: ApiUser, database: DatabaseDep, settle_days: SettleDays = DEFAULT_SETTLE_DAYS
 ) -> dict[str, Any]:
     """Per step and item: n, mean, sd, median, last-3 mean, difference and 95% interval."""
-    return comparison_for(session, user=user, settle_days=settle_days).to_dict()
+    with database.read() as session:
+        return comparison_for(session, user=user, settle_days=settle_days).to_dict()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Response
 
-from app.db import SessionDep
+from app.db import DatabaseDep
 from app.deps import ApiOwnedStep, ApiUser
 from app.models import DoseStep
 from app.schemas import DoseStepCreate, DoseStepPublic, DoseStepUpdate
@@ -18,32 +18,36 @@ def _public(step: DoseStep) -> DoseStepPublic:
 
 
 @router.get("", response_model=list[DoseStepPublic])
-def list_steps(user: ApiUser, session: SessionDep) -> list[DoseStepPublic]:
+def list_steps(user: ApiUser, database: DatabaseDep) -> list[DoseStepPublic]:
     """The schedule, ordered by start date."""
     assert user.id is not None
-    return [_public(step) for step in dose_steps.list_steps(session, user_id=user.id)]
+    with database.read() as session:
+        return [_public(step) for step in dose_steps.list_steps(session, user_id=user.id)]
 
 
 @router.post("", status_code=201, response_model=DoseStepPublic)
-def add_step(data: DoseStepCreate, user: ApiUser, session: SessionDep) -> DoseStepPublic:
-    """Add a step; 409 when another step starts the same day."""
+def add_step(data: DoseStepCreate, user: ApiUser, database: DatabaseDep) -> DoseStepPublic:
+    """Add a step; 409 when another step starts the same day, or the schedule is full."""
     assert user.id is not None
     try:
-        return _public(dose_steps.add_step(session, user_id=user.id, data=data))
-    except dose_steps.StepDateTaken as clash:
-        raise HTTPException(status_code=409, detail=str(clash)) from None
+        with database.write() as session:
+            return _public(dose_steps.add_step(session, user_id=user.id, data=data))
+    except dose_steps.StepRefused as refusal:
+        raise HTTPException(status_code=409, detail=str(refusal)) from None
 
 
 @router.patch("/{step_id}", response_model=DoseStepPublic)
-def update_step(data: DoseStepUpdate, step: ApiOwnedStep, session: SessionDep) -> DoseStepPublic:
+def update_step(data: DoseStepUpdate, step: ApiOwnedStep, database: DatabaseDep) -> DoseStepPublic:
     """Change a step; 409 when moved onto another step's start date."""
     try:
-        return _public(dose_steps.update_step(session, step=step, data=data))
-    except dose_steps.StepDateTaken as clash:
-        raise HTTPException(status_code=409, detail=str(clash)) from None
+        with database.write() as session:
+            return _public(dose_steps.update_step(session, step=step, data=data))
+    except dose_steps.StepRefused as refusal:
+        raise HTTPException(status_code=409, detail=str(refusal)) from None
 
 
 @router.delete("/{step_id}", status_code=204)
-def delete_step(step: ApiOwnedStep, session: SessionDep) -> Response:
-    dose_steps.delete_step(session, step=step)
+def delete_step(step: ApiOwnedStep, database: DatabaseDep) -> Response:
+    with database.write() as session:
+        dose_steps.delete_step(session, step=step)
     return Response(status_code=204)

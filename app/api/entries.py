@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from app.api.errors import field_error
-from app.db import SessionDep
+from app.db import DatabaseDep
 from app.deps import ApiOwnedEntry, ApiUser
 from app.schemas import (
     BatchItemResult,
@@ -28,7 +28,7 @@ DiaryDay = Annotated[date, Path(alias="date", description="The diary day, YYYY-M
 @router.get("", response_model=list[EntryPublic])
 def list_entries(
     user: ApiUser,
-    session: SessionDep,
+    database: DatabaseDep,
     start: Annotated[OptionalDay, Query(description="First day, YYYY-MM-DD")] = None,
     end: Annotated[OptionalDay, Query(description="Last day, inclusive")] = None,
 ) -> list[EntryPublic]:
@@ -37,12 +37,13 @@ def list_entries(
     assert user.id is not None
     if start is not None and end is not None and end < start:
         raise field_error(["query", "end"], "The end date is before the start date.")
-    rows = entries.list_entries(session, user_id=user.id, start=start, end=end)
-    return entries.entries_public(session, user_id=user.id, entries=rows)
+    with database.read() as session:
+        rows = entries.list_entries(session, user_id=user.id, start=start, end=end)
+        return entries.entries_public(session, user_id=user.id, entries=rows)
 
 
 @router.post("/batch", response_model=BatchResult)
-def save_batch(batch: EntryBatch, user: ApiUser, session: SessionDep) -> BatchResult:
+def save_batch(batch: EntryBatch, user: ApiUser, database: DatabaseDep) -> BatchResult:
     """Save every entry in the list, or none of them (422 naming the entry that was refused;
     each day may come only once).
 
@@ -53,11 +54,12 @@ def save_batch(batch: EntryBatch, user: ApiUser, session: SessionDep) -> BatchRe
     """
     assert user.id is not None
     try:
-        outcomes = entries.save_batch(session, user=user, entries=batch.entries, source="api")
+        with database.write() as session:
+            outcomes = entries.save_batch(session, user=user, entries=batch.entries, source="api")
+            steps = list_steps(session, user_id=user.id)
     except entries.DiaryDayRefused as refusal:
         loc: list[str | int] = ["body", "entries", refusal.index or 0, "date"]
         raise field_error(loc, str(refusal)) from None
-    steps = list_steps(session, user_id=user.id)
     counts = dict.fromkeys(("created", "replaced", "unchanged", "superseded", "stays_deleted"), 0)
     for outcome in outcomes:
         counts[outcome.status] += 1
@@ -85,7 +87,7 @@ def save_batch(batch: EntryBatch, user: ApiUser, session: SessionDep) -> BatchRe
     },
 )
 def put_entry(
-    day: DiaryDay, answers: EntryAnswers, user: ApiUser, session: SessionDep, response: Response
+    day: DiaryDay, answers: EntryAnswers, user: ApiUser, database: DatabaseDep, response: Response
 ) -> EntryPublic:
     """Create or replace the entry of one diary day.
 
@@ -96,10 +98,11 @@ def put_entry(
     answers 409 again and stores nothing more.
     """
     assert user.id is not None
-    # Read before the save, in its transaction: after the commit it would start another.
-    steps = list_steps(session, user_id=user.id)
     try:
-        outcome = entries.save_entry(session, user=user, day=day, answers=answers, source="api")
+        with database.write() as session:
+            # Read before the save, in its transaction: after the commit it would start another.
+            steps = list_steps(session, user_id=user.id)
+            outcome = entries.save_entry(session, user=user, day=day, answers=answers, source="api")
     except entries.DiaryDayRefused as refusal:
         raise field_error(["path", "date"], str(refusal)) from None
     if outcome.status == "superseded":
@@ -117,13 +120,16 @@ def put_entry(
 
 
 @router.get("/{date}", response_model=EntryPublic)
-def get_entry(entry: ApiOwnedEntry, session: SessionDep) -> EntryPublic:
+def get_entry(entry: ApiOwnedEntry, database: DatabaseDep) -> EntryPublic:
     """One diary day."""
-    return entries.entry_public(entry, steps=list_steps(session, user_id=entry.user_id))
+    with database.read() as session:
+        steps = list_steps(session, user_id=entry.user_id)
+    return entries.entry_public(entry, steps=steps)
 
 
 @router.delete("/{date}", status_code=204)
-def delete_entry(entry: ApiOwnedEntry, session: SessionDep) -> Response:
+def delete_entry(entry: ApiOwnedEntry, database: DatabaseDep) -> Response:
     """Remove a day; its last version stays in the revision history."""
-    entries.delete_entry(session, entry=entry)
+    with database.write() as session:
+        entries.delete_day(session, user_id=entry.user_id, day=entry.day)
     return Response(status_code=204)

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
+from sqlmodel import Session
 
-from app.db import SessionDep
+from app.db import DatabaseDep
 from app.deps import ApiUser
 from app.models import User
 from app.pdf import pdf_response, summary_pdf
@@ -23,7 +24,7 @@ PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 
 def checked_options(
-    session: SessionDep,
+    session: Session,
     user: User,
     *,
     start: date | None,
@@ -55,21 +56,22 @@ def checked_options(
 @router.get("/report.pdf", response_class=Response, responses=PDF_RESPONSE)
 def report_pdf(
     user: ApiUser,
-    session: SessionDep,
+    database: DatabaseDep,
     start: Annotated[OptionalDay, Query(description="First day (default: first entry)")] = None,
     end: Annotated[OptionalDay, Query(description="Last day, inclusive (default: today)")] = None,
     initials: Annotated[str | None, Query(description="Printed at the top")] = None,
     questions: Annotated[str | None, Query(description="Printed at the end")] = None,
 ) -> Response:
     """The one- or two-page summary for a range of at most 366 days."""
-    options = checked_options(
-        session,
-        user,
-        start=start,
-        end=end,
-        initials=initials,
-        questions=questions,
-        location="query",
-    )
-    summary = report.build_report(session, user=user, options=options)
+    with database.read() as session:
+        options = checked_options(
+            session,
+            user,
+            start=start,
+            end=end,
+            initials=initials,
+            questions=questions,
+            location="query",
+        )
+        summary = report.build_report(session, user=user, options=options)
     return pdf_response(summary_pdf(summary), summary.filename, attachment=True)

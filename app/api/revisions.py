@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 
-from app.db import SessionDep
+from app.db import DatabaseDep
 from app.deps import ApiUser
 from app.schemas import RevisionPublic
 from app.services import entries, revisions
@@ -19,12 +19,14 @@ router = APIRouter(prefix="/entries", tags=["entries"])
 def list_revisions(
     day: Annotated[date, Path(alias="date", description="The diary day, YYYY-MM-DD")],
     user: ApiUser,
-    session: SessionDep,
+    database: DatabaseDep,
 ) -> list[RevisionPublic]:
     """Earlier versions of the day, newest first; 404 when the patient never had that day."""
     assert user.id is not None
-    if not revisions.has_history(session, user_id=user.id, day=day):
-        raise HTTPException(status_code=404, detail="No entry for that day")
+    with database.read() as session:
+        if not revisions.has_history(session, user_id=user.id, day=day):
+            raise HTTPException(status_code=404, detail="No entry for that day")
+        kept = entries.list_revisions(session, user_id=user.id, day=day)
     return [
         RevisionPublic(
             id=revision.id or 0,
@@ -35,5 +37,5 @@ def list_revisions(
             replaced_at=revisions.as_utc(revision.replaced_at),
             reason=revision.reason,
         )
-        for revision in entries.list_revisions(session, user_id=user.id, day=day)
+        for revision in kept
     ]

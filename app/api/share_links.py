@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from app.api.report import checked_options
-from app.db import SessionDep
+from app.db import DatabaseDep
 from app.deps import ApiOwnedShareLink, ApiUser
 from app.models import ShareLink, ShareLinkOpening
 from app.schemas import (
@@ -39,22 +39,24 @@ def _public(link: ShareLink, openings: list[ShareLinkOpening]) -> ShareLinkPubli
 
 @router.post("", status_code=201, response_model=ShareLinkCreated)
 def create_link(
-    data: ShareLinkCreate, request: Request, user: ApiUser, session: SessionDep
+    data: ShareLinkCreate, request: Request, user: ApiUser, database: DatabaseDep
 ) -> ShareLinkCreated:
     """A link that opens the summary without an account; the url is returned only here."""
     assert user.id is not None
-    options = checked_options(
-        session,
-        user,
-        start=data.start,
-        end=data.end,
-        initials=data.initials,
-        questions=data.questions,
-        location="body",
-    )
-    link, token = share_links.new_link(
-        session, user_id=user.id, options=options, expires_in_days=data.expires_in_days
-    )
+    with database.read() as session:
+        options = checked_options(
+            session,
+            user,
+            start=data.start,
+            end=data.end,
+            initials=data.initials,
+            questions=data.questions,
+            location="body",
+        )
+    with database.write() as session:
+        link, token = share_links.new_link(
+            session, user_id=user.id, options=options, expires_in_days=data.expires_in_days
+        )
     assert link.id is not None
     return ShareLinkCreated(
         id=link.id,
@@ -66,16 +68,18 @@ def create_link(
 
 
 @router.get("", response_model=list[ShareLinkPublic])
-def list_links(user: ApiUser, session: SessionDep) -> list[ShareLinkPublic]:
+def list_links(user: ApiUser, database: DatabaseDep) -> list[ShareLinkPublic]:
     """Every link, newest first, with its status and every opening."""
     assert user.id is not None
-    links = share_links.list_links(session, user_id=user.id)
-    opened = share_links.openings(session, links=links)
+    with database.read() as session:
+        links = share_links.list_links(session, user_id=user.id)
+        opened = share_links.openings(session, links=links)
     return [_public(link, opened.get(link.id or 0, [])) for link in links]
 
 
 @router.delete("/{link_id}", status_code=204)
-def revoke_link(link: ApiOwnedShareLink, session: SessionDep) -> Response:
+def revoke_link(link: ApiOwnedShareLink, database: DatabaseDep) -> Response:
     """Stop the link at once (it then answers 404); its openings stay listed."""
-    share_links.revoke(session, link=link)
+    with database.write() as session:
+        share_links.revoke(session, link=link)
     return Response(status_code=204)

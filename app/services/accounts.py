@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, SQLModel, col, delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, SQLModel, col, delete, select, update
 
 from app.models import ApiToken, BrowserSession, User, utcnow
 from app.schemas import known_timezone
@@ -65,7 +69,9 @@ def password_problem(password: str, *, email: str = "") -> str | None:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """One spelling per address: NFC (an accent typed as one character or as two is the same
+    person), no surrounding spaces, lower case."""
+    return unicodedata.normalize("NFC", email.strip()).lower()
 
 
 def valid_timezone(name: str | None) -> str:
@@ -91,20 +97,44 @@ def change_timezone(session: Session, *, user: User, timezone: str) -> None:
     session.commit()
 
 
-def register(session: Session, *, email: str, password: str, timezone: str = "UTC") -> User:
-    """Create an account; raises EmailTaken or WeakPassword."""
-    email = normalise_email(email)
-    problem = password_problem(password, email=email)
+def registration_hash(*, email: str, password: str) -> str:
+    """The stored hash of a new account's password; raises WeakPassword. Slow (Argon2): call
+    it before `register`, outside any write."""
+    problem = password_problem(password, email=normalise_email(email))
     if problem:
         raise WeakPassword(problem)
-    if session.exec(select(User).where(User.email == email)).first() is not None:
+    return _hasher.hash(password)
+
+
+def register(session: Session, *, email: str, password_hash: str, timezone: str = "UTC") -> User:
+    """Create an account with a hash from `registration_hash`; raises EmailTaken.
+
+    Two registrations of one email at once: the database's unique index decides, and the
+    loser gets EmailTaken as well (an insert that does nothing, so no error is raised and
+    no database log names the email)."""
+    email = normalise_email(email)
+    if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise EmailTaken(email)
-    user = User(
-        email=email, password_hash=_hasher.hash(password), timezone=valid_timezone(timezone)
-    )
-    session.add(user)
+    values = {
+        "email": email,
+        "password_hash": password_hash,
+        "timezone": valid_timezone(timezone),
+        "created_at": utcnow(),
+    }
+    table = User.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert_statement: Any
+    if dialect == "postgresql":
+        insert_statement = postgresql_insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        insert_statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    inserted = session.execute(insert_statement.returning(table.c.id)).first()
+    if inserted is None:
+        session.rollback()
+        raise EmailTaken(email)
     session.commit()
-    session.refresh(user)
+    user = session.get(User, inserted[0])
+    assert user is not None
     return user
 
 
@@ -144,34 +174,63 @@ def start_browser_session(session: Session, *, user: User) -> str:
     return token
 
 
-def user_for_browser_session(
+@dataclass(frozen=True)
+class BrowserSessionCheck:
+    """What a browser's session cookie is worth: the user, or None when it has ended."""
+
+    user: User | None
+    row_id: int | None = None
+    ended: bool = False  # idle or too old: the row goes (`after_browser_session_check`)
+    needs_touch: bool = False  # last seen over a minute ago: note that it is in use
+
+
+def browser_session(
     session: Session, *, token: str, idle_seconds: int, max_age_seconds: int
-) -> User | None:
-    """The user signed in with this cookie, if the session exists, has not gone idle and is
-    not older than `max_age_seconds` (then the patient signs in again, however active)."""
+) -> BrowserSessionCheck:
+    """Check a browser's session cookie, reading only. The session counts if it exists, has
+    not gone idle and is not older than `max_age_seconds` (then the patient signs in again,
+    however active)."""
     row = session.exec(
         select(BrowserSession).where(BrowserSession.token_hash == hash_secret(token))
     ).first()
     if row is None:
-        return None
+        return BrowserSessionCheck(user=None)
     now = utcnow()
     idle = now - row.last_seen_at > timedelta(seconds=idle_seconds)
     if idle or now - row.created_at > timedelta(seconds=max_age_seconds):
-        session.delete(row)
-        session.commit()
-        return None
-    user = session.get(User, row.user_id)
+        return BrowserSessionCheck(user=None, row_id=row.id, ended=True)
     # Touch at most once a minute: a write on every page view would slow reads for nothing.
-    if now - row.last_seen_at > timedelta(minutes=1):
-        row.last_seen_at = now
-        session.add(row)
-        try:
-            session.commit()
-        except OperationalError:
-            # A page view's read transaction could not become a write because another write
-            # got in first (SQLite). The touch can wait for the next page.
-            session.rollback()
-    return user
+    return BrowserSessionCheck(
+        user=session.get(User, row.user_id),
+        row_id=row.id,
+        needs_touch=now - row.last_seen_at > timedelta(minutes=1),
+    )
+
+
+def user_for_browser_session(
+    session: Session, *, token: str, idle_seconds: int, max_age_seconds: int
+) -> User | None:
+    """`browser_session` and `after_browser_session_check` in one session (for scripts)."""
+    check = browser_session(
+        session, token=token, idle_seconds=idle_seconds, max_age_seconds=max_age_seconds
+    )
+    after_browser_session_check(session, check)
+    return check.user
+
+
+def after_browser_session_check(session: Session, check: BrowserSessionCheck) -> None:
+    """Write down what `browser_session` found: an ended session goes, a used one is touched."""
+    if check.row_id is None:
+        return
+    if check.ended:
+        session.exec(delete(BrowserSession).where(col(BrowserSession.id) == check.row_id))
+    elif check.needs_touch:
+        session.exec(
+            update(BrowserSession)
+            .where(col(BrowserSession.id) == check.row_id)
+            .values(last_seen_at=utcnow())
+        )
+    session.commit()
 
 
 def end_browser_session(session: Session, *, token: str) -> None:
@@ -235,25 +294,25 @@ def end_every_session(session: Session, *, user: User) -> None:
     session.commit()
 
 
-def change_password(session: Session, *, user: User, current: str, new: str) -> None:
-    """Set a new password and sign out everywhere; raises WrongPassword or WeakPassword.
-
-    The caller starts a fresh session (or token) for whoever made the change.
-    """
-    if not password_matches(user, current):
-        raise WrongPassword("That is not your current password.")
+def new_password_hash(user: User, new: str) -> str:
+    """The hash of a new password for this account; raises WeakPassword. Slow (Argon2): call
+    it outside any write."""
     problem = password_problem(new, email=user.email)
     if problem:
         raise WeakPassword(problem)
-    user.password_hash = _hasher.hash(new)
+    return _hasher.hash(new)
+
+
+def set_password(session: Session, *, user: User, password_hash: str) -> None:
+    """Store a new password (confirmed and hashed beforehand) and sign out everywhere.
+    The caller starts a fresh session (or token) for whoever made the change."""
+    user.password_hash = password_hash
     session.add(user)
     end_every_session(session, user=user)
 
 
-def delete_account(session: Session, *, user: User, password: str) -> None:
-    """Delete the account and every row it owns; raises WrongPassword."""
-    if not password_matches(user, password):
-        raise WrongPassword("That is not your password.")
+def delete_account(session: Session, *, user: User) -> None:
+    """Delete the account and every row it owns (its password confirmed beforehand)."""
     assert user.id is not None
     # Every owned table has `user_id` with ON DELETE CASCADE; deleting the rows here as well
     # keeps the promise even for a table whose foreign key forgot the cascade. Children first.
@@ -263,5 +322,5 @@ def delete_account(session: Session, *, user: User, password: str) -> None:
             session.exec(delete(table).where(table.c.user_id == user.id))
         elif "email" in table.c and table.name != User.__tablename__:
             session.exec(delete(table).where(table.c.email == user.email))
-    session.delete(user)
+    session.exec(delete(User).where(col(User.id) == user.id))
     session.commit()

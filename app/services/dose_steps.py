@@ -7,13 +7,23 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.models import MAX_ROW_ID, DoseStep, utcnow
 from app.schemas import DoseStepCreate, DoseStepUpdate
 
+# A schedule of every day for years is a few thousand steps; far more is not a schedule, and
+# every page that lists steps would grow with it.
+MAX_STEPS = 500
 
-class StepDateTaken(Exception):
+
+class StepRefused(Exception):
+    """A step the schedule cannot take; `field` is the form field the message belongs to."""
+
+    field = "start_date"
+
+
+class StepDateTaken(StepRefused):
     """Another step already starts on this date."""
 
     def __init__(self, start_date: date) -> None:
@@ -22,6 +32,16 @@ class StepDateTaken(Exception):
             "Change that step instead, or pick another date."
         )
         self.start_date = start_date
+
+
+class TooManySteps(StepRefused):
+    """The schedule already has MAX_STEPS steps."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"Your dose timeline already has {MAX_STEPS} steps, the most it keeps. "
+            "Delete steps you no longer need first."
+        )
 
 
 def format_day(day: date) -> str:
@@ -68,9 +88,13 @@ def _date_taken(session: Session, *, user_id: int, start: date, except_id: int |
 
 
 def add_step(session: Session, *, user_id: int, data: DoseStepCreate) -> DoseStep:
-    """Add a step; raises StepDateTaken when one already starts that day."""
+    """Add a step; raises StepDateTaken when one already starts that day, TooManySteps when
+    the schedule is full."""
     if _date_taken(session, user_id=user_id, start=data.start_date, except_id=None):
         raise StepDateTaken(data.start_date)
+    count = session.exec(select(func.count()).where(col(DoseStep.user_id) == user_id)).one()
+    if count >= MAX_STEPS:
+        raise TooManySteps()
     step = DoseStep(user_id=user_id, **data.model_dump())
     session.add(step)
     _commit_unless_date_taken(session, user_id=user_id, start=data.start_date, except_id=None)

@@ -452,15 +452,22 @@ def save_batch(
 
 
 def delete_entry(session: Session, *, entry: DiaryEntry) -> None:
-    """Remove a day from the diary; its last version stays in the revision history."""
-    # Locked and read again: a save that landed since `entry` was loaded is the version kept.
-    current = _locked_entry(session, user_id=entry.user_id, day=entry.day)
+    """Remove this entry's day (see `delete_day`)."""
+    delete_day(session, user_id=entry.user_id, day=entry.day)
+
+
+def delete_day(session: Session, *, user_id: int, day: date) -> bool:
+    """Remove a day from the diary; its last version stays in the revision history. False
+    when there was no such day (or another request deleted it first)."""
+    # Locked and read here: a save that landed since the day was last read is the version kept.
+    current = _locked_entry(session, user_id=user_id, day=day)
     if current is None:
         session.commit()
-        return  # deleted meanwhile by another request: its version is kept already
+        return False
     _keep_revision(session, entry=current, reason="deleted")
     session.delete(current)
     session.commit()
+    return True
 
 
 def list_revisions(session: Session, *, user_id: int, day: date) -> list[EntryRevision]:

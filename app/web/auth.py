@@ -7,11 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
+from sqlmodel import Session
 
-from app.db import DatabaseDep, SessionDep, write_session
-from app.deps import SESSION_COOKIE, optional_web_user, signing_in
+from app.db import DatabaseDep
+from app.deps import SESSION_COOKIE, optional_web_user, registering, signing_in
 from app.models import User
-from app.security import rotate_csrf
+from app.security import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_MAX_AGE,
+    device_cookie_value,
+    rotate_csrf,
+)
 from app.services import accounts, login_throttle
 from app.web.templating import render
 
@@ -25,8 +31,10 @@ def _safe_next(target: str | None) -> str:
     return "/today"
 
 
-def sign_in(request: Request, session: SessionDep, user: User, target: str) -> Response:
-    """Start a fresh browser session (never reuse one from before sign-in) and redirect."""
+def sign_in(request: Request, session: Session, user: User, target: str) -> Response:
+    """Start a fresh browser session (never reuse one from before sign-in) and redirect.
+    The browser also gets a device key: later guesses at the account from other devices do
+    not lock this one out (services.login_throttle)."""
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         accounts.end_browser_session(session, token=old)
@@ -37,6 +45,14 @@ def sign_in(request: Request, session: SessionDep, user: User, target: str) -> R
         SESSION_COOKIE,
         token,
         max_age=request.app.state.settings.session_idle_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_cookie_value(request, user.email),
+        max_age=DEVICE_COOKIE_MAX_AGE,
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
@@ -67,11 +83,12 @@ def register_page(
 @router.post("/register", response_class=HTMLResponse)
 def register(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     email: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     timezone: Annotated[str, Form(max_length=64)] = "UTC",
 ) -> Response:
+    status_code, retry_after = 422, 0
     errors: dict[str, str] = {}
     email_problem = _email_error(email)
     if email_problem:
@@ -81,17 +98,26 @@ def register(
         errors["password"] = password_problem
     if not errors:
         try:
-            user = accounts.register(session, email=email, password=password, timezone=timezone)
+            user = registering(request, database, email=email, password=password, timezone=timezone)
+        except login_throttle.TooManyAttempts as wait:
+            errors["email"] = "Too many new accounts from this network today. Try again later."
+            status_code, retry_after = 429, wait.retry_after
+        except accounts.WeakPassword as problem:
+            errors["password"] = str(problem)
         except accounts.EmailTaken:
             errors["email"] = "There is already an account with this email. Sign in instead."
         else:
-            return sign_in(request, session, user, "/today?welcome=1")
-    return render(
+            with database.write() as session:
+                return sign_in(request, session, user, "/today?welcome=1")
+    response = render(
         request,
         "auth/register.html",
         {"values": {"email": email}, "errors": errors},
-        status_code=422,
+        status_code=status_code,
     )
+    if status_code == 429:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -133,15 +159,16 @@ def login(
             {**context, "errors": {"password": message}},
             status_code=401,
         )
-    with write_session(database) as session:
+    with database.write() as session:
         return sign_in(request, session, user, _safe_next(next))
 
 
 @router.post("/logout")
-def logout(request: Request, session: SessionDep) -> Response:
+def logout(request: Request, database: DatabaseDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        accounts.end_browser_session(session, token=token)
+        with database.write() as session:
+            accounts.end_browser_session(session, token=token)
     rotate_csrf(request)
     response = RedirectResponse("/login?signed_out=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from app.db import SessionDep
+from app.db import Database, DatabaseDep
 from app.deps import WebOwnedStep, WebUser
 from app.models import DoseStep, User
 from app.schemas import DoseStepCreate, DoseStepUpdate
@@ -64,7 +65,7 @@ _DONE = {
 
 def _page(
     request: Request,
-    session: SessionDep,
+    database: Database,
     user: User,
     *,
     values: dict[str, str] | None = None,
@@ -72,7 +73,8 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     assert user.id is not None
-    steps = dose_steps.list_steps(session, user_id=user.id)
+    with database.read() as session:
+        steps = dose_steps.list_steps(session, user_id=user.id)
     return render(
         request,
         "doses/timeline.html",
@@ -90,23 +92,28 @@ def _page(
 
 
 @router.get("/doses", response_class=HTMLResponse)
-def timeline_page(request: Request, session: SessionDep, user: WebUser) -> Response:
-    return _page(request, session, user)
+def timeline_page(request: Request, database: DatabaseDep, user: WebUser) -> Response:
+    return _page(request, database, user)
 
 
 @router.post("/doses", response_class=HTMLResponse)
-async def add_step(request: Request, session: SessionDep, user: WebUser) -> Response:
-    assert user.id is not None
+async def add_step(request: Request, database: DatabaseDep, user: WebUser) -> Response:
     values = _read(await request.form())
+    return await run_in_threadpool(_add_step, request, database, user, values)
+
+
+def _add_step(request: Request, database: Database, user: User, values: dict[str, str]) -> Response:
+    assert user.id is not None
     data, errors = _validate(values)
     if data is not None:
         try:
-            dose_steps.add_step(session, user_id=user.id, data=data)
-        except dose_steps.StepDateTaken as clash:
-            errors = {"start_date": str(clash)}
+            with database.write() as session:
+                dose_steps.add_step(session, user_id=user.id, data=data)
+        except dose_steps.StepRefused as refusal:
+            errors = {refusal.field: str(refusal)}
         else:
             return RedirectResponse("/doses?message=added", status_code=303)
-    return _page(request, session, user, values=values, errors=errors, status_code=422)
+    return _page(request, database, user, values=values, errors=errors, status_code=422)
 
 
 def _edit_page(
@@ -138,22 +145,30 @@ def edit_page(request: Request, step: WebOwnedStep) -> Response:
 
 
 @router.post("/doses/{step_id}/edit", response_class=HTMLResponse)
-async def edit_step(request: Request, session: SessionDep, step: WebOwnedStep) -> Response:
+async def edit_step(request: Request, database: DatabaseDep, step: WebOwnedStep) -> Response:
     values = _read(await request.form())
+    return await run_in_threadpool(_edit_step, request, database, step, values)
+
+
+def _edit_step(
+    request: Request, database: Database, step: DoseStep, values: dict[str, str]
+) -> Response:
     data, errors = _validate(values)
     if data is not None:
         try:
-            dose_steps.update_step(
-                session, step=step, data=DoseStepUpdate.model_validate(data.model_dump())
-            )
-        except dose_steps.StepDateTaken as clash:
-            errors = {"start_date": str(clash)}
+            with database.write() as session:
+                dose_steps.update_step(
+                    session, step=step, data=DoseStepUpdate.model_validate(data.model_dump())
+                )
+        except dose_steps.StepRefused as refusal:
+            errors = {refusal.field: str(refusal)}
         else:
             return RedirectResponse("/doses?message=changed", status_code=303)
     return _edit_page(request, step, values=values, errors=errors, status_code=422)
 
 
 @router.post("/doses/{step_id}/delete")
-def delete_step(session: SessionDep, step: WebOwnedStep) -> Response:
-    dose_steps.delete_step(session, step=step)
+def delete_step(database: DatabaseDep, step: WebOwnedStep) -> Response:
+    with database.write() as session:
+        dose_steps.delete_step(session, step=step)
     return RedirectResponse("/doses?message=deleted", status_code=303)

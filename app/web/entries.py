@@ -7,14 +7,16 @@ from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
-from app.db import SessionDep
+from app.db import Database, DatabaseDep
 from app.deps import WebUser
 from app.models import DiaryEntry, User
 from app.schemas import EARLIEST_DIARY_DAY
 from app.services import dose_steps, entries
-from app.web.entry_form import form_values, parse_entry_form, problems
+from app.web.entry_form import ParsedForm, form_values, parse_entry_form, problems
 from app.web.revisions import day_history
 from app.web.templating import is_htmx, render
 
@@ -34,7 +36,7 @@ def _day_refused(request: Request, refusal: entries.DiaryDayRefused) -> Response
 
 
 def _form_context(
-    session: SessionDep, user: User, day: date, entry: DiaryEntry | None
+    session: Session, user: User, day: date, entry: DiaryEntry | None
 ) -> dict[str, Any]:
     assert user.id is not None
     steps = dose_steps.list_steps(session, user_id=user.id)
@@ -57,7 +59,7 @@ def _form_context(
 
 def _show_form(
     request: Request,
-    session: SessionDep,
+    database: Database,
     user: User,
     day: date,
     *,
@@ -71,8 +73,9 @@ def _show_form(
         entries.check_diary_day(day, today=entries.patient_today(user))
     except entries.DiaryDayRefused as refusal:
         return _day_refused(request, refusal)
-    entry = entries.get_entry(session, user_id=user.id, day=day)
-    context = _form_context(session, user, day, entry)
+    with database.read() as session:
+        entry = entries.get_entry(session, user_id=user.id, day=day)
+        context = _form_context(session, user, day, entry)
     context.update(
         values=values if values is not None else form_values(entry),
         errors=errors or {},
@@ -84,24 +87,30 @@ def _show_form(
 
 
 @router.get("/today", response_class=HTMLResponse)
-def today_page(request: Request, session: SessionDep, user: WebUser) -> Response:
-    return _show_form(request, session, user, entries.patient_today(user))
+def today_page(request: Request, database: DatabaseDep, user: WebUser) -> Response:
+    return _show_form(request, database, user, entries.patient_today(user))
 
 
 @router.get("/entries/{day}", response_class=HTMLResponse)
-def day_page(day: str, request: Request, session: SessionDep, user: WebUser) -> Response:
+def day_page(day: str, request: Request, database: DatabaseDep, user: WebUser) -> Response:
     saved = "Saved." if request.query_params.get("saved") == "1" else None
-    return _show_form(request, session, user, _parse_day(day), saved=saved)
+    return _show_form(request, database, user, _parse_day(day), saved=saved)
 
 
 @router.post("/entries/{day}", response_class=HTMLResponse)
-async def save_day(day: str, request: Request, session: SessionDep, user: WebUser) -> Response:
+async def save_day(day: str, request: Request, database: DatabaseDep, user: WebUser) -> Response:
     diary_day = _parse_day(day)
     parsed = parse_entry_form(await request.form())
+    return await run_in_threadpool(_save_day, request, database, user, diary_day, parsed)
+
+
+def _save_day(
+    request: Request, database: Database, user: User, diary_day: date, parsed: ParsedForm
+) -> Response:
     if parsed.answers is None:
         return _show_form(
             request,
-            session,
+            database,
             user,
             diary_day,
             values=parsed.values,
@@ -109,22 +118,24 @@ async def save_day(day: str, request: Request, session: SessionDep, user: WebUse
             status_code=422,
         )
     try:
-        entries.save_entry(session, user=user, day=diary_day, answers=parsed.answers, source="web")
+        with database.write() as session:
+            entries.save_entry(
+                session, user=user, day=diary_day, answers=parsed.answers, source="web"
+            )
     except entries.DiaryDayRefused as refusal:
         return _day_refused(request, refusal)
     if is_htmx(request):
-        return _show_form(request, session, user, diary_day, saved="Saved. Well done.")
+        return _show_form(request, database, user, diary_day, saved="Saved. Well done.")
     return RedirectResponse(f"/entries/{diary_day.isoformat()}?saved=1", status_code=303)
 
 
 @router.post("/entries/{day}/delete")
-def delete_day(day: str, session: SessionDep, user: WebUser) -> Response:
+def delete_day(day: str, database: DatabaseDep, user: WebUser) -> Response:
     diary_day = _parse_day(day)
     assert user.id is not None
-    entry = entries.get_entry(session, user_id=user.id, day=diary_day)
-    if entry is None:
-        raise HTTPException(status_code=404, detail="No entry for that day.")
-    entries.delete_entry(session, entry=entry)
+    with database.write() as session:
+        if not entries.delete_day(session, user_id=user.id, day=diary_day):
+            raise HTTPException(status_code=404, detail="No entry for that day.")
     month = diary_day.strftime("%Y-%m")
     return RedirectResponse(f"/history?month={month}&deleted={diary_day}", status_code=303)
 
@@ -145,16 +156,17 @@ def _month(raw: str | None, today: date) -> date:
 
 @router.get("/history", response_class=HTMLResponse)
 def history_page(
-    request: Request, session: SessionDep, user: WebUser, month: str | None = None
+    request: Request, database: DatabaseDep, user: WebUser, month: str | None = None
 ) -> Response:
     """One month of diary days, newest first, with the days not logged shown as such."""
     assert user.id is not None
     today = entries.patient_today(user)
     first = _month(month, today)
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    rows = entries.list_entries(session, user_id=user.id, start=first, end=last)
+    with database.read() as session:
+        rows = entries.list_entries(session, user_id=user.id, start=first, end=last)
+        steps = dose_steps.list_steps(session, user_id=user.id)
     by_day = {entry.day: entry for entry in rows}
-    steps = dose_steps.list_steps(session, user_id=user.id)
     days = []
     for offset in range((min(last, today) - first).days, -1, -1):
         current = first + timedelta(days=offset)

@@ -29,7 +29,7 @@ from app.charts import (
     side_effect_strip,
     trend_chart,
 )
-from app.db import SessionDep
+from app.db import DatabaseDep
 from app.deps import WebUser
 from app.items import ITEMS_BY_KEY, RATED_ITEMS, RatedItem
 from app.services import insight
@@ -132,13 +132,14 @@ def _period_rows(by_day: dict[date, int], periods: list[tuple[date, date]]) -> l
 @router.get("/trends", response_class=HTMLResponse)
 def trends_page(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     user: WebUser,
     range_key: Annotated[str, Query(alias="range")] = "90",
 ) -> Response:
     if range_key not in insight.RANGES:
         range_key = "90"
-    data = insight.trend_data(session, user=user, range_key=range_key)
+    with database.read() as session:
+        data = insight.trend_data(session, user=user, range_key=range_key)
     charts = []
     for item in RATED_ITEMS:
         series = [(record.day, record.values.get(item.key)) for record in data.days]
@@ -333,13 +334,14 @@ def _responder_words(step: StepComparison, baseline: StepComparison | None) -> s
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     user: WebUser,
     settle: Annotated[str, Query(alias="settle_days")] = str(DEFAULT_SETTLE_DAYS),
 ) -> Response:
     settle_days = int(settle) if settle.isdigit() else DEFAULT_SETTLE_DAYS
     settle_days = min(settle_days, 14)
-    result = insight.comparison_for(session, user=user, settle_days=settle_days)
+    with database.read() as session:
+        result = insight.comparison_for(session, user=user, settle_days=settle_days)
     baseline = result.baseline
     sections = []
     for step in result.steps:

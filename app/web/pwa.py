@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import ValidationError
 
-from app.db import SessionDep
+from app.db import DatabaseDep
 from app.deps import optional_web_user
 from app.models import User
 from app.responses import JSONResponse
@@ -47,7 +47,7 @@ def offline_page(request: Request) -> Response:
 
 @router.post("/sync")
 def sync_outbox(
-    session: SessionDep,
+    database: DatabaseDep,
     user: Annotated[User | None, Depends(optional_web_user)],
     payload: Annotated[dict[str, Any], Body()],
 ) -> JSONResponse:
@@ -78,9 +78,11 @@ def sync_outbox(
         }
         try:
             item = DatedEntryAnswers.model_validate(raw)
-            outcome = entries.save_entry(
-                session, user=user, day=item.date, answers=item, source="sync"
-            )
+            # One short write per day: a long outbox never holds up other patients' saves.
+            with database.write() as session:
+                outcome = entries.save_entry(
+                    session, user=user, day=item.date, answers=item, source="sync"
+                )
         except ValidationError as invalid:
             result.update(status="rejected", errors=_plain_errors(invalid))
         except entries.DiaryDayRefused as refusal:

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
-from app.db import SessionDep
+from app.db import DatabaseDep
 from app.deps import WebOwnedShareLink, WebUser
 from app.models import User
 from app.pdf import pdf_response, summary_pdf
@@ -48,7 +49,7 @@ def _parse_day(text: str) -> date | None:
 
 
 def read_form(
-    session: SessionDep,
+    session: Session,
     user: User,
     *,
     start: str | None,
@@ -93,7 +94,7 @@ def read_form(
 
 
 def _query_form(
-    session: SessionDep,
+    database: DatabaseDep,
     user: WebUser,
     start: str | None = None,
     end: str | None = None,
@@ -101,7 +102,10 @@ def _query_form(
     questions: str | None = None,
 ) -> ReportForm:
     """The fields from the query string: the page and its PDF link read them alike."""
-    return read_form(session, user, start=start, end=end, initials=initials, questions=questions)
+    with database.read() as session:
+        return read_form(
+            session, user, start=start, end=end, initials=initials, questions=questions
+        )
 
 
 QueryForm = Annotated[ReportForm, Depends(_query_form)]
@@ -158,7 +162,7 @@ def describe_browser(user_agent: str | None) -> str:
     return browser or (f"a browser on {system}" if system else "a program, not a web browser")
 
 
-def _link_rows(session: SessionDep, user: User) -> list[LinkRow]:
+def _link_rows(session: Session, user: User) -> list[LinkRow]:
     assert user.id is not None
     links = share_links.list_links(session, user_id=user.id)
     opened = share_links.openings(session, links=links)
@@ -185,7 +189,7 @@ def _link_rows(session: SessionDep, user: User) -> list[LinkRow]:
 
 def _page(
     request: Request,
-    session: SessionDep,
+    session: Session,
     user: User,
     form: ReportForm,
     *,
@@ -219,7 +223,7 @@ def _page(
     )
 
 
-def _new_link_url(request: Request, session: SessionDep, user: User) -> str | None:
+def _new_link_url(request: Request, session: Session, user: User) -> str | None:
     token = request.cookies.get(NEW_LINK_COOKIE)
     if not token:
         return None
@@ -230,9 +234,12 @@ def _new_link_url(request: Request, session: SessionDep, user: User) -> str | No
 
 
 @router.get("/report", response_class=HTMLResponse)
-def report_page(request: Request, session: SessionDep, user: WebUser, form: QueryForm) -> Response:
-    new_link_url = _new_link_url(request, session, user)
-    response = _page(request, session, user, form, new_link_url=new_link_url)
+def report_page(
+    request: Request, database: DatabaseDep, user: WebUser, form: QueryForm
+) -> Response:
+    with database.read() as session:
+        new_link_url = _new_link_url(request, session, user)
+        response = _page(request, session, user, form, new_link_url=new_link_url)
     if request.cookies.get(NEW_LINK_COOKIE):
         response.delete_cookie(
             NEW_LINK_COOKIE, path=NEW_LINK_COOKIE_PATH, httponly=True, samesite="strict"
@@ -241,17 +248,18 @@ def report_page(request: Request, session: SessionDep, user: WebUser, form: Quer
 
 
 @router.get("/report.pdf")
-def report_pdf(request: Request, session: SessionDep, user: WebUser, form: QueryForm) -> Response:
-    if form.options is None:
-        return _page(request, session, user, form)
-    summary = report.build_report(session, user=user, options=form.options)
+def report_pdf(request: Request, database: DatabaseDep, user: WebUser, form: QueryForm) -> Response:
+    with database.read() as session:
+        if form.options is None:
+            return _page(request, session, user, form)
+        summary = report.build_report(session, user=user, options=form.options)
     return pdf_response(summary_pdf(summary), summary.filename, attachment=True)
 
 
 @router.post("/report/share-links")
 def create_share_link(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     user: WebUser,
     expires_in_days: Annotated[str, Form(max_length=10)] = "",
     start: Annotated[str, Form(max_length=20)] = "",
@@ -260,7 +268,10 @@ def create_share_link(
     questions: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     assert user.id is not None
-    form = read_form(session, user, start=start, end=end, initials=initials, questions=questions)
+    with database.read() as session:
+        form = read_form(
+            session, user, start=start, end=end, initials=initials, questions=questions
+        )
     days = int(expires_in_days) if expires_in_days.strip().isdigit() else None
     share_errors = {}
     if days is None or not 1 <= days <= share_links.MAX_EXPIRES_IN_DAYS:
@@ -268,18 +279,20 @@ def create_share_link(
             f"Choose how many days the link works: 1 to {share_links.MAX_EXPIRES_IN_DAYS}."
         )
     if form.options is None or days is None or share_errors:
-        return _page(
-            request,
-            session,
-            user,
-            form,
-            share_values={"expires_in_days": expires_in_days},
-            share_errors=share_errors,
-            status_code=422,
+        with database.read() as session:
+            return _page(
+                request,
+                session,
+                user,
+                form,
+                share_values={"expires_in_days": expires_in_days},
+                share_errors=share_errors,
+                status_code=422,
+            )
+    with database.write() as session:
+        _, token = share_links.new_link(
+            session, user_id=user.id, options=form.options, expires_in_days=days
         )
-    _, token = share_links.new_link(
-        session, user_id=user.id, options=form.options, expires_in_days=days
-    )
     response = RedirectResponse(f"/report?{form.query()}#share-heading", status_code=303)
     response.set_cookie(
         NEW_LINK_COOKIE,
@@ -294,6 +307,7 @@ def create_share_link(
 
 
 @router.post("/report/share-links/{link_id}/revoke")
-def revoke_share_link(session: SessionDep, link: WebOwnedShareLink) -> Response:
-    share_links.revoke(session, link=link)
+def revoke_share_link(database: DatabaseDep, link: WebOwnedShareLink) -> Response:
+    with database.write() as session:
+        share_links.revoke(session, link=link)
     return RedirectResponse("/report#share-heading", status_code=303)

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
-from app.db import SessionDep
+from app.db import DatabaseDep
 from app.deps import RowId, WebUser
 from app.items import PGIC_LABELS, RATED_ITEMS, SEVERITY_LABELS, SIDE_EFFECTS
 from app.models import EntryRevision, User
@@ -75,7 +76,7 @@ def _row(revision: EntryRevision, zone: ZoneInfo) -> HistoryRow:
     )
 
 
-def day_history(session: SessionDep, user: User, day: date) -> list[HistoryRow]:
+def day_history(session: Session, user: User, day: date) -> list[HistoryRow]:
     """The day's earlier versions, newest first, in the patient's words and time zone."""
     assert user.id is not None
     zone = ZoneInfo(user.timezone)
@@ -84,20 +85,21 @@ def day_history(session: SessionDep, user: User, day: date) -> list[HistoryRow]:
 
 
 @router.post("/entries/{day}/revisions/{revision_id}/restore")
-def restore(day: str, revision_id: RowId, session: SessionDep, user: WebUser) -> Response:
+def restore(day: str, revision_id: RowId, database: DatabaseDep, user: WebUser) -> Response:
     """Make an earlier version current again; the version it replaces joins the history."""
     assert user.id is not None
     try:
         diary_day = date.fromisoformat(day)
     except ValueError:
         raise HTTPException(status_code=404, detail="There is no such day.") from None
-    revision = revisions.get_revision(
-        session, user_id=user.id, day=diary_day, revision_id=revision_id
-    )
-    if revision is None:
-        raise HTTPException(status_code=404, detail="No such version of this day.")
-    try:
-        revisions.restore_revision(session, user=user, revision=revision)
-    except (revisions.RevisionUnusable, entries.DiaryDayRefused) as problem:
-        raise HTTPException(status_code=409, detail=str(problem)) from None
+    with database.write() as session:
+        revision = revisions.get_revision(
+            session, user_id=user.id, day=diary_day, revision_id=revision_id
+        )
+        if revision is None:
+            raise HTTPException(status_code=404, detail="No such version of this day.")
+        try:
+            revisions.restore_revision(session, user=user, revision=revision)
+        except (revisions.RevisionUnusable, entries.DiaryDayRefused) as problem:
+            raise HTTPException(status_code=409, detail=str(problem)) from None
     return RedirectResponse(f"/entries/{diary_day.isoformat()}?restored=1", status_code=303)

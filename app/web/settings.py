@@ -16,15 +16,15 @@ import zlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 
-from app.api.backup import attachment, csv_response, fhir_response
-from app.db import SessionDep
-from app.deps import SESSION_COOKIE, WebUser, password_reentry
+from app.db import Database, DatabaseDep
+from app.deps import SESSION_COOKIE, WebUser, confirming_password
 from app.models import User
-from app.responses import JSONResponse
+from app.responses import JSONResponse, backup_response, csv_response, fhir_response
 from app.security import rotate_csrf
 from app.services import accounts, backup, login_throttle
 from app.services.dose_steps import format_day
@@ -32,6 +32,8 @@ from app.web.auth import sign_in
 from app.web.templating import render
 
 router = APIRouter(prefix="/settings")
+CURRENT = "That is not your current password."
+YOURS = "That is not your password."
 
 # Form fields are limited to 1 MB each by the form parser: the document travels in pieces.
 _PAYLOAD_CHUNK = 512 * 1024
@@ -54,21 +56,18 @@ def export_page(request: Request, user: WebUser) -> Response:
 
 
 @router.get("/export/backup.json")
-def download_backup(session: SessionDep, user: WebUser) -> JSONResponse:
-    return JSONResponse(
-        backup.export_backup(session, user=user),
-        headers=attachment(backup.backup_filename(user, "json")),
-    )
+def download_backup(database: DatabaseDep, user: WebUser) -> JSONResponse:
+    return backup_response(database, user)
 
 
 @router.get("/export/diary.csv")
-def download_csv(session: SessionDep, user: WebUser) -> Response:
-    return csv_response(session, user)
+def download_csv(database: DatabaseDep, user: WebUser) -> Response:
+    return csv_response(database, user)
 
 
 @router.get("/export/fhir.json")
-def download_fhir(session: SessionDep, user: WebUser) -> JSONResponse:
-    return fhir_response(session, user)
+def download_fhir(database: DatabaseDep, user: WebUser) -> JSONResponse:
+    return fhir_response(database, user)
 
 
 # --- Import -----------------------------------------------------------------------------------
@@ -131,7 +130,7 @@ def import_page(request: Request, user: WebUser) -> Response:
 
 
 @router.post("/import", response_class=HTMLResponse)
-async def upload_backup(request: Request, session: SessionDep, user: WebUser) -> Response:
+async def upload_backup(request: Request, database: DatabaseDep, user: WebUser) -> Response:
     """Read an uploaded backup and show what importing it would change, or what is wrong."""
     form = await request.form()
     upload = form.get("file")
@@ -149,16 +148,27 @@ async def upload_backup(request: Request, session: SessionDep, user: WebUser) ->
         return _import_page(request, errors=[problem], status_code=413)
     try:
         document = backup.read_document(raw)
-        plan = backup.plan_import(session, user=user, document=document)
+        plan = await run_in_threadpool(_plan, database, user, document)
     except backup.ImportRefused as refused:
-        session.rollback()
         return _import_page(request, errors=refused.errors, status_code=422)
-    session.rollback()  # a preview writes nothing; end the read transaction
     return _import_page(request, plan=plan, document=document, user=user)
 
 
+def _plan(database: Database, user: User, document: Any) -> backup.ImportPlan:
+    with database.read() as session:
+        return backup.plan_import(session, user=user, document=document)
+
+
+def _import(database: Database, user: User, payload: str) -> backup.ImportPlan:
+    """Check the document reading only, then write it in one short transaction."""
+    plan = _plan(database, user, _unpack(payload))
+    with database.write() as session:
+        backup.apply_import(session, user=user, plan=plan)
+    return plan
+
+
 @router.post("/import/confirm")
-async def confirm_import(request: Request, session: SessionDep, user: WebUser) -> Response:
+async def confirm_import(request: Request, database: DatabaseDep, user: WebUser) -> Response:
     """Import the previewed document: all of it, or nothing."""
     form = await request.form()
     payload = "".join(str(part) for part in form.getlist("payload"))
@@ -170,11 +180,8 @@ async def confirm_import(request: Request, session: SessionDep, user: WebUser) -
         problem = backup.RowError((), "This preview has expired. Upload the file again.")
         return _import_page(request, errors=[problem], status_code=400)
     try:
-        document = _unpack(payload)
-        plan = backup.plan_import(session, user=user, document=document)
-        backup.apply_import(session, user=user, plan=plan)
+        plan = await run_in_threadpool(_import, database, user, payload)
     except backup.ImportRefused as refused:
-        session.rollback()
         return _import_page(request, errors=refused.errors, status_code=422)
     except IntegrityError:
         problem = backup.RowError(
@@ -221,34 +228,37 @@ def account_page(request: Request, user: WebUser) -> Response:
 @router.post("/account/password", response_class=HTMLResponse)
 def change_password(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     user: WebUser,
     current_password: Annotated[str, Form(max_length=1024)] = "",
     new_password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     """New password; every other browser and app is signed out, this one gets a new session."""
     try:
-        with password_reentry(request, session, user):
-            accounts.change_password(session, user=user, current=current_password, new=new_password)
+        password_hash = accounts.new_password_hash(user, new_password)
+        confirming_password(request, database, user=user, password=current_password, wrong=CURRENT)
     except login_throttle.TooManyAttempts as wait:
         return _account_page(request, errors={"current_password": str(wait)}, status_code=429)
     except accounts.WrongPassword as problem:
         return _account_page(request, errors={"current_password": str(problem)}, status_code=422)
     except accounts.WeakPassword as problem:
         return _account_page(request, errors={"new_password": str(problem)}, status_code=422)
-    return sign_in(request, session, user, "/settings/account?changed=1")
+    with database.write() as session:
+        accounts.set_password(session, user=user, password_hash=password_hash)
+        return sign_in(request, session, user, "/settings/account?changed=1")
 
 
 @router.post("/account/timezone", response_class=HTMLResponse)
 def change_timezone(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     user: WebUser,
     timezone: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """The clock the patient's days are counted on: which day "today" is."""
     try:
-        accounts.change_timezone(session, user=user, timezone=timezone)
+        with database.write() as session:
+            accounts.change_timezone(session, user=user, timezone=timezone)
     except accounts.UnknownTimezone as problem:
         return _account_page(
             request,
@@ -260,26 +270,28 @@ def change_timezone(
 
 
 @router.post("/account/logout-everywhere")
-def logout_everywhere(request: Request, session: SessionDep, user: WebUser) -> Response:
-    accounts.end_every_session(session, user=user)
+def logout_everywhere(request: Request, database: DatabaseDep, user: WebUser) -> Response:
+    with database.write() as session:
+        accounts.end_every_session(session, user=user)
     return _signed_out("/login?signed_out=1", request, clear='"cache"')
 
 
 @router.post("/account/delete", response_class=HTMLResponse)
 def delete_account(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     user: WebUser,
     password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     """Delete the account and everything in it, once the password is given again."""
     try:
-        with password_reentry(request, session, user):
-            accounts.delete_account(session, user=user, password=password)
+        confirming_password(request, database, user=user, password=password, wrong=YOURS)
     except login_throttle.TooManyAttempts as wait:
         return _account_page(request, errors={"delete_password": str(wait)}, status_code=429)
     except accounts.WrongPassword as problem:
         return _account_page(request, errors={"delete_password": str(problem)}, status_code=422)
+    with database.write() as session:
+        accounts.delete_account(session, user=user)
     # Nothing of the account stays on this device either: its caches and offline outbox go.
     request.state.user = None
     return _signed_out("/settings/account/deleted", request, clear='"cache", "storage"')

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.db import WritingSessionDep
+from app.db import Database, DatabaseDep
 from app.models import User
 from app.pdf import pdf_response, summary_document, summary_pdf
 from app.services import report, share_links
@@ -53,33 +53,39 @@ def _unavailable(status_code: int, retry_after: int | None = None) -> Response:
 
 
 def _open(
-    request: Request, session: WritingSessionDep, token: str, *, what: share_links.Opened
+    request: Request, database: Database, token: str, *, what: share_links.Opened
 ) -> report.ReportData | Response:
-    """The summary behind a working link, its opening logged; else the page saying why not."""
+    """The summary behind a working link, its opening logged; else the page saying why not.
+
+    The token is looked up reading only (a stream of made-up tokens never touches the write
+    lock); only an opening of a working link is written down, in its own short write."""
     limiter = guess_limiter(request)
     client = request.client.host if request.client else "unknown"
     wait = limiter.retry_after(client)
     if wait is not None:
         return _unavailable(429, retry_after=wait)
-    link = share_links.find_by_token(session, token=token)
+    with database.read() as session:
+        link = share_links.find_by_token(session, token=token)
+        owner = session.get(User, link.user_id) if link is not None else None
     if link is None:
         limiter.miss(client)
         return _unavailable(404)
     state = share_links.status(link)
     if state != "active":
         return _unavailable(404 if state == "revoked" else 410)
-    owner = session.get(User, link.user_id)
     if owner is None:  # pragma: no cover - the link goes with the account (ON DELETE CASCADE)
         return _unavailable(404)
-    share_links.record_opening(
-        session, link=link, what=what, user_agent=request.headers.get("user-agent")
-    )
-    return report.build_report(session, user=owner, options=share_links.link_options(link))
+    with database.write() as session:
+        share_links.record_opening(
+            session, link=link, what=what, user_agent=request.headers.get("user-agent")
+        )
+    with database.read() as session:
+        return report.build_report(session, user=owner, options=share_links.link_options(link))
 
 
 @router.get("/{token}", response_class=HTMLResponse)
-def shared_summary(request: Request, session: WritingSessionDep, token: str) -> Response:
-    summary = _open(request, session, token, what="html")
+def shared_summary(request: Request, database: DatabaseDep, token: str) -> Response:
+    summary = _open(request, database, token, what="html")
     if isinstance(summary, Response):
         return summary
     html = summary_document(summary, pdf_href=f"/shared/{token}/report.pdf")
@@ -87,8 +93,8 @@ def shared_summary(request: Request, session: WritingSessionDep, token: str) -> 
 
 
 @router.get("/{token}/report.pdf")
-def shared_pdf(request: Request, session: WritingSessionDep, token: str) -> Response:
-    summary = _open(request, session, token, what="pdf")
+def shared_pdf(request: Request, database: DatabaseDep, token: str) -> Response:
+    summary = _open(request, database, token, what="pdf")
     if isinstance(summary, Response):
         return summary
     response = pdf_response(summary_pdf(summary), summary.filename, attachment=False)

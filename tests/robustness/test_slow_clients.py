@@ -31,12 +31,28 @@ def test_a_stalled_upload_does_not_block_another_patient_s_save(live_server: Liv
     assert response.status_code == 201
 
 
-def test_a_body_larger_than_anything_the_app_takes_is_refused(live_server: LiveServer) -> None:
+def test_a_body_larger_than_its_route_takes_is_refused(live_server: LiveServer) -> None:
+    """Only an import takes a backup's 11 MB; any other route refuses more than 2 MB."""
     email = "large@example.org"
     live_server.register(email)
     with live_server.api(email) as api:
-        response = api.post(
+        batch = api.post(
             "/api/v1/entries/batch",
+            content=b"x" * (2 * 1024 * 1024 + 1),
+            headers={"Content-Type": "application/json"},
+        )
+        backup = api.post(
+            "/api/v1/import",
+            content=b"x" * (3 * 1024 * 1024),
+            headers={"Content-Type": "application/json"},
+        )
+    assert batch.status_code == 413
+    assert "at most 2 MB" in batch.json()["detail"]
+    assert backup.status_code == 422  # read, and refused as a backup: not too large
+
+    with live_server.api(email) as api:
+        response = api.post(
+            "/api/v1/import",
             content=b"x" * (11 * 1024 * 1024 + 1),
             headers={"Content-Type": "application/json"},
         )
