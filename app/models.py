@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Row ids are INTEGER columns: 32 bits on PostgreSQL, so no id can be larger than this.
@@ -139,6 +139,11 @@ class EntryRevision(SQLModel, table=True):
     saved_at: datetime
     replaced_at: datetime = Field(default_factory=utcnow)
     reason: str = Field(max_length=16)
+    # The device edit this version was ("<client id>|<device time>"), when a device named it:
+    # a save looks a replay up by it instead of reading the day's whole history.
+    edit_key: str | None = Field(default=None, max_length=160)
+
+    __table_args__ = (Index("ix_entry_revision_edit", "user_id", "day", "edit_key"),)
 
 
 class ShareLink(SQLModel, table=True):

@@ -33,12 +33,13 @@ def attachment(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE}
 
 
-def backup_response(database: Database, user: User) -> JSONResponse:
-    """Everything the account holds, as the versioned JSON backup that imports back."""
+def backup_response(database: Database, user: User, *, seal_key: str) -> JSONResponse:
+    """Everything the account holds, as the versioned JSON backup that imports back (sealed
+    with the app's key: see services.backup.provenance_seal)."""
     from app.services import backup
 
     with database.read() as session:
-        document = backup.export_backup(session, user=user)
+        document = backup.export_backup(session, user=user, seal_key=seal_key)
     return JSONResponse(document, headers=attachment(backup.backup_filename(user, "json")))
 
 

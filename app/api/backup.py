@@ -28,9 +28,9 @@ _BACKUP_BODY = {
 
 
 @router.get("/export")
-def export_backup(user: ApiUser, database: DatabaseDep) -> JSONResponse:
+def export_backup(user: ApiUser, database: DatabaseDep, request: Request) -> JSONResponse:
     """Everything the account holds, as a versioned JSON backup that imports back."""
-    return backup_response(database, user)
+    return backup_response(database, user, seal_key=request.app.state.secret_key)
 
 
 @router.get("/export.csv", response_class=Response)
@@ -58,12 +58,14 @@ async def read_limited(request: Request) -> bytes:
     return bytes(body)
 
 
-def run_import(database: Database, user: User, document: Any, *, dry_run: bool) -> ImportSummary:
+def run_import(
+    database: Database, user: User, document: Any, *, dry_run: bool, seal_key: str
+) -> ImportSummary:
     """Plan the import reading only (422 naming every bad row) and, unless a dry run, write it
     in one short transaction: the checks hold no write lock."""
     try:
         with database.read() as session:
-            plan = backup.plan_import(session, user=user, document=document)
+            plan = backup.plan_import(session, user=user, document=document, seal_key=seal_key)
         if not dry_run:
             with database.write() as session:
                 backup.apply_import(session, user=user, plan=plan)
@@ -97,4 +99,11 @@ async def import_backup(
         document = backup.read_document(await read_limited(request))
     except backup.ImportRefused as refused:
         raise HTTPException(status_code=422, detail=backup.error_details(refused.errors)) from None
-    return await run_in_threadpool(run_import, database, user, document, dry_run=dry_run)
+    return await run_in_threadpool(
+        run_import,
+        database,
+        user,
+        document,
+        dry_run=dry_run,
+        seal_key=request.app.state.secret_key,
+    )

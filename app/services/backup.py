@@ -9,6 +9,8 @@ then writes all of it in one transaction or nothing. docs/backup-format.md descr
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import json
 from collections import Counter
@@ -37,7 +39,9 @@ from app.services.revisions import as_utc
 FORMAT = "ldn-diary-backup"
 VERSION = 1
 LISTS = ("dose_steps", "entries", "revisions")
-TOP_LEVEL_KEYS = frozenset({"format", "version", "exported_at", "account", *LISTS})
+TOP_LEVEL_KEYS = frozenset(
+    {"format", "version", "exported_at", "account", "provenance_seal", *LISTS}
+)
 # A file larger than this is refused before it is read: five years of daily entries, each
 # edited a few times, come to about 4 MB.
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -161,20 +165,45 @@ def all_revisions(session: Session, *, user_id: int) -> list[EntryRevision]:
     return list(session.exec(statement))
 
 
-def export_backup(session: Session, *, user: User) -> dict[str, Any]:
-    """The whole diary as a backup document (docs/backup-format.md)."""
+def export_backup(session: Session, *, user: User, seal_key: str | None = None) -> dict[str, Any]:
+    """The whole diary as a backup document (docs/backup-format.md). With `seal_key` (the
+    app's secret), the document carries a seal over each day's provenance, so this server can
+    trust the file's `created_at` and `retrospective` when it is imported back."""
     assert user.id is not None
-    return {
+    rows = [_entry_row(entry) for entry in entries.list_entries(session, user_id=user.id)]
+    document = {
         "format": FORMAT,
         "version": VERSION,
         "exported_at": _stamp(utcnow()),
         "account": {"email": user.email, "timezone": user.timezone},
         "dose_steps": [_step_row(step) for step in list_steps(session, user_id=user.id)],
-        "entries": [_entry_row(entry) for entry in entries.list_entries(session, user_id=user.id)],
+        "entries": rows,
         "revisions": [
             _revision_row(revision) for revision in all_revisions(session, user_id=user.id)
         ],
     }
+    if seal_key:
+        document["provenance_seal"] = provenance_seal(seal_key, rows)
+    return document
+
+
+def provenance_seal(key: str, rows: Sequence[Any]) -> str:
+    """HMAC of each day's date, first save time and retrospective flag (rows as exported)."""
+    facts = [
+        [row.get("date"), row.get("created_at"), row.get("retrospective")]
+        for row in rows
+        if isinstance(row, dict)
+    ]
+    message = json.dumps(facts, separators=(",", ":"), sort_keys=True).encode()
+    return hmac.new(key.encode(), b"provenance:" + message, hashlib.sha256).hexdigest()
+
+
+def _sealed_by(key: str | None, document: dict[str, Any]) -> bool:
+    seal = document.get("provenance_seal")
+    rows = document.get("entries")
+    if not key or not isinstance(seal, str) or not isinstance(rows, list):
+        return False
+    return hmac.compare_digest(seal, provenance_seal(key, rows))
 
 
 def backup_filename(user: User, suffix: str) -> str:
@@ -279,6 +308,9 @@ class ImportPlan:
     same_days: int = 0
     new_revisions: list[BackupRevision] = field(default_factory=list)
     known_revisions: int = 0
+    # The file was exported by this server and not changed since (its provenance seal
+    # holds): its days' first-save times and retrospective flags are trusted.
+    provenance_trusted: bool = False
 
     @property
     def changes_anything(self) -> bool:
@@ -416,7 +448,9 @@ def _describe_step(step: DoseStep) -> str:
     return f"{format_mg(step.dose_mg)}{when}"
 
 
-def plan_import(session: Session, *, user: User, document: Any) -> ImportPlan:
+def plan_import(
+    session: Session, *, user: User, document: Any, seal_key: str | None = None
+) -> ImportPlan:
     """Check the whole file and work out what importing it changes; writes nothing.
 
     Raises ImportRefused with every problem found. Rules for an account that already has
@@ -490,7 +524,7 @@ def plan_import(session: Session, *, user: User, document: Any) -> ImportPlan:
             continue
         revisions.append(revision)
 
-    plan = ImportPlan()
+    plan = ImportPlan(provenance_trusted=_sealed_by(seal_key, document))
     existing_steps = {step.start_date: step for step in list_steps(session, user_id=user.id)}
     for row in steps:
         current = existing_steps.get(row.start_date)
@@ -567,12 +601,21 @@ def apply_import(session: Session, *, user: User, plan: ImportPlan) -> None:
                 )
             )
         for row in plan.new_days:
+            # A day is retrospective by the rule every save follows (first saved after the end
+            # of the next day). The file's word is trusted only when this server sealed it;
+            # otherwise the day is judged as first saved now, so a crafted file cannot pass
+            # back-filled days off as kept on time. (Its times are kept as the file says.)
+            retrospective = row.retrospective
+            if not plan.provenance_trusted:
+                retrospective = row.retrospective or entries.is_retrospective(
+                    row.date, first_saved=now, timezone=user.timezone
+                )
             session.add(
                 DiaryEntry(
                     user_id=user.id,
                     day=row.date,
                     source=row.source,
-                    retrospective=row.retrospective,
+                    retrospective=retrospective,
                     created_at=as_utc(row.created_at) if row.created_at else now,
                     updated_at=as_utc(row.updated_at) if row.updated_at else now,
                     client_id=row.client_id,
@@ -602,6 +645,7 @@ def apply_import(session: Session, *, user: User, plan: ImportPlan) -> None:
                     saved_at=as_utc(revision.saved_at),
                     replaced_at=as_utc(revision.replaced_at),
                     reason=revision.reason,
+                    edit_key=entries.snapshot_edit_key(revision.data),
                 )
             )
         session.commit()

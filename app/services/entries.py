@@ -120,18 +120,32 @@ def list_entries(
     return list(session.exec(statement.order_by(col(DiaryEntry.day))))
 
 
+def edit_key(client_id: Any, edited_at: datetime | None) -> str | None:
+    """How a device edit is looked up in the history: its device and its device time."""
+    if not isinstance(client_id, str) or edited_at is None:
+        return None
+    return f"{client_id}|{_utc(edited_at).isoformat()}"[:160]
+
+
+def snapshot_edit_key(data: dict[str, Any]) -> str | None:
+    """The device edit a kept version was, if a device named it."""
+    return edit_key(data.get("client_id"), _snapshot_time(data))
+
+
 def _keep_revision(
     session: Session, *, entry: DiaryEntry, reason: str, data: dict[str, Any] | None = None
 ) -> None:
+    snapshot = data if data is not None else entry_snapshot(entry)
     session.add(
         EntryRevision(
             user_id=entry.user_id,
             day=entry.day,
-            data=data if data is not None else entry_snapshot(entry),
+            data=snapshot,
             source=entry.source,
             saved_at=entry.updated_at,
             replaced_at=utcnow(),
             reason=reason,
+            edit_key=snapshot_edit_key(snapshot),
         )
     )
 
@@ -245,10 +259,22 @@ def _locked_entry(session: Session, *, user_id: int, day: date) -> DiaryEntry | 
     return session.exec(statement).first()
 
 
-def _day_revisions(session: Session, *, user_id: int, day: date) -> list[EntryRevision]:
+# A save reads at most this many of a day's kept versions (a day edited 50,000 times still
+# saves in milliseconds): versions of one device edit are found by their key, and a version
+# without one is compared with the most recent versions only.
+REVISIONS_SCANNED = 100
+
+
+def _day_revisions(
+    session: Session, *, user_id: int, day: date, key: str | None
+) -> list[EntryRevision]:
+    """The day's kept versions of the device edit `key`; without a key, the latest few."""
     statement = select(EntryRevision).where(
         EntryRevision.user_id == user_id, EntryRevision.day == day
     )
+    if key is not None:
+        statement = statement.where(EntryRevision.edit_key == key)
+    statement = statement.order_by(col(EntryRevision.id).desc()).limit(REVISIONS_SCANNED)
     return list(session.exec(statement))
 
 
@@ -256,9 +282,10 @@ def _seen_before(session: Session, *, user_id: int, day: date, edit: _Edit) -> b
     """True when this device edit is already in the day's history (a replay)."""
     if not edit.replayable:
         return False
+    key = edit_key(edit.client_id, edit.edited_at)
     return any(
         edit.is_snapshot(revision.data)
-        for revision in _day_revisions(session, user_id=user_id, day=day)
+        for revision in _day_revisions(session, user_id=user_id, day=day, key=key)
     )
 
 
@@ -413,8 +440,10 @@ def _save_over(
 def _revision_exists(
     session: Session, *, user_id: int, day: date, snapshot: dict[str, Any]
 ) -> bool:
+    key = snapshot_edit_key(snapshot)
     return any(
-        revision.data == snapshot for revision in _day_revisions(session, user_id=user_id, day=day)
+        revision.data == snapshot
+        for revision in _day_revisions(session, user_id=user_id, day=day, key=key)
     )
 
 
@@ -470,13 +499,23 @@ def delete_day(session: Session, *, user_id: int, day: date) -> bool:
     return True
 
 
-def list_revisions(session: Session, *, user_id: int, day: date) -> list[EntryRevision]:
-    """Earlier versions of a day, newest first."""
+def list_revisions(
+    session: Session,
+    *,
+    user_id: int,
+    day: date,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[EntryRevision]:
+    """Earlier versions of a day, newest first; a page of them with `limit` and `offset`."""
     statement = (
         select(EntryRevision)
         .where(EntryRevision.user_id == user_id, EntryRevision.day == day)
         .order_by(col(EntryRevision.replaced_at).desc(), col(EntryRevision.id).desc())
+        .offset(offset)
     )
+    if limit is not None:
+        statement = statement.limit(limit)
     return list(session.exec(statement))
 
 

@@ -36,7 +36,7 @@ def _day_refused(request: Request, refusal: entries.DiaryDayRefused) -> Response
 
 
 def _form_context(
-    session: Session, user: User, day: date, entry: DiaryEntry | None
+    session: Session, user: User, day: date, entry: DiaryEntry | None, *, history_page: int = 1
 ) -> dict[str, Any]:
     assert user.id is not None
     steps = dose_steps.list_steps(session, user_id=user.id)
@@ -53,7 +53,7 @@ def _form_context(
         "previous_day": day - timedelta(days=1),
         "next_day": day + timedelta(days=1) if day < today else None,
         "is_future": day > today,
-        "history": day_history(session, user, day),
+        "history": day_history(session, user, day, page=history_page),
     }
 
 
@@ -75,7 +75,9 @@ def _show_form(
         return _day_refused(request, refusal)
     with database.read() as session:
         entry = entries.get_entry(session, user_id=user.id, day=day)
-        context = _form_context(session, user, day, entry)
+        raw_page = request.query_params.get("history_page", "1")
+        history_page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 1
+        context = _form_context(session, user, day, entry, history_page=history_page)
     context.update(
         values=values if values is not None else form_values(entry),
         errors=errors or {},

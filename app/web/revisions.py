@@ -76,12 +76,33 @@ def _row(revision: EntryRevision, zone: ZoneInfo) -> HistoryRow:
     )
 
 
-def day_history(session: Session, user: User, day: date) -> list[HistoryRow]:
-    """The day's earlier versions, newest first, in the patient's words and time zone."""
+# Versions shown on a day's page at a time; a day edited thousands of times pages through them.
+HISTORY_PAGE_SIZE = 10
+MAX_HISTORY_PAGE = 10_000
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    rows: list[HistoryRow]
+    page: int
+    has_older: bool
+
+
+def day_history(session: Session, user: User, day: date, *, page: int = 1) -> HistoryPage:
+    """A page of the day's earlier versions, newest first, in the patient's words and time
+    zone."""
     assert user.id is not None
+    page = min(max(page, 1), MAX_HISTORY_PAGE)
     zone = ZoneInfo(user.timezone)
-    kept = entries.list_revisions(session, user_id=user.id, day=day)
-    return [_row(revision, zone) for revision in kept]
+    kept = entries.list_revisions(
+        session,
+        user_id=user.id,
+        day=day,
+        limit=HISTORY_PAGE_SIZE + 1,
+        offset=(page - 1) * HISTORY_PAGE_SIZE,
+    )
+    rows = [_row(revision, zone) for revision in kept[:HISTORY_PAGE_SIZE]]
+    return HistoryPage(rows=rows, page=page, has_older=len(kept) > HISTORY_PAGE_SIZE)
 
 
 @router.post("/entries/{day}/revisions/{revision_id}/restore")

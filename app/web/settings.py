@@ -56,8 +56,8 @@ def export_page(request: Request, user: WebUser) -> Response:
 
 
 @router.get("/export/backup.json")
-def download_backup(database: DatabaseDep, user: WebUser) -> JSONResponse:
-    return backup_response(database, user)
+def download_backup(request: Request, database: DatabaseDep, user: WebUser) -> JSONResponse:
+    return backup_response(database, user, seal_key=request.app.state.secret_key)
 
 
 @router.get("/export/diary.csv")
@@ -148,20 +148,21 @@ async def upload_backup(request: Request, database: DatabaseDep, user: WebUser) 
         return _import_page(request, errors=[problem], status_code=413)
     try:
         document = backup.read_document(raw)
-        plan = await run_in_threadpool(_plan, database, user, document)
+        seal_key = request.app.state.secret_key
+        plan = await run_in_threadpool(_plan, database, user, document, seal_key)
     except backup.ImportRefused as refused:
         return _import_page(request, errors=refused.errors, status_code=422)
     return _import_page(request, plan=plan, document=document, user=user)
 
 
-def _plan(database: Database, user: User, document: Any) -> backup.ImportPlan:
+def _plan(database: Database, user: User, document: Any, seal_key: str) -> backup.ImportPlan:
     with database.read() as session:
-        return backup.plan_import(session, user=user, document=document)
+        return backup.plan_import(session, user=user, document=document, seal_key=seal_key)
 
 
-def _import(database: Database, user: User, payload: str) -> backup.ImportPlan:
+def _import(database: Database, user: User, payload: str, seal_key: str) -> backup.ImportPlan:
     """Check the document reading only, then write it in one short transaction."""
-    plan = _plan(database, user, _unpack(payload))
+    plan = _plan(database, user, _unpack(payload), seal_key)
     with database.write() as session:
         backup.apply_import(session, user=user, plan=plan)
     return plan
@@ -180,7 +181,8 @@ async def confirm_import(request: Request, database: DatabaseDep, user: WebUser)
         problem = backup.RowError((), "This preview has expired. Upload the file again.")
         return _import_page(request, errors=[problem], status_code=400)
     try:
-        plan = await run_in_threadpool(_import, database, user, payload)
+        seal_key = request.app.state.secret_key
+        plan = await run_in_threadpool(_import, database, user, payload, seal_key)
     except backup.ImportRefused as refused:
         return _import_page(request, errors=refused.errors, status_code=422)
     except IntegrityError:

@@ -396,3 +396,37 @@ def test_moments_are_kept_to_the_microsecond(api: TestClient, other_api: TestCli
     assert first["client_edited_at"] == "2026-02-02T05:00:00.000001+00:00"
     assert (first["retrospective"], first["source"]) == (True, "sync")
     assert date.fromisoformat(first["date"]) == date(2026, 2, 2)
+
+
+def test_a_crafted_backup_cannot_hide_back_filled_days(
+    api: TestClient, other_api: TestClient
+) -> None:
+    """A file that says a long-past day was kept on time is judged like a save made now,
+    unless this server sealed it; a sealed file that was edited loses the seal."""
+    crafted = valid_document()
+    crafted["entries"][0] |= {"retrospective": False, "created_at": "2026-01-06T20:00:00Z"}
+    assert other_api.post("/api/v1/import", json=crafted).status_code == 200
+    days = {row["date"]: row for row in other_api.get("/api/v1/export").json()["entries"]}
+    assert days["2026-02-02"]["retrospective"] is True
+
+
+def test_a_backup_this_server_sealed_keeps_its_on_time_days(
+    api: TestClient, other_api: TestClient
+) -> None:
+    api.put("/api/v1/entries/" + date.today().isoformat(), json={"pain": 20})
+    sealed = api.get("/api/v1/export").json()
+    assert sealed["entries"][0]["retrospective"] is False
+    assert other_api.post("/api/v1/import", json=sealed).status_code == 200
+    assert other_api.get("/api/v1/export").json()["entries"][0]["retrospective"] is False
+
+    tampered = json.loads(json.dumps(sealed))
+    tampered["entries"][0]["date"] = "2026-01-05"
+    tampered["entries"][0]["created_at"] = "2026-01-05T20:00:00Z"
+    assert api.post("/api/v1/import", json=tampered).status_code == 200
+    days = {row["date"]: row for row in api.get("/api/v1/export").json()["entries"]}
+    assert days["2026-01-05"]["retrospective"] is True
+
+
+def test_exports_are_never_cached(api: TestClient) -> None:
+    for url in ("/api/v1/export", "/api/v1/export.csv", "/api/v1/export/fhir"):
+        assert api.get(url).headers["cache-control"] == "no-store", url
