@@ -86,12 +86,18 @@ class LiveServer:
 
     def register(self, email: str) -> None:
         response = httpx.post(
-            f"{self.url}/api/v1/auth/register", json={"email": email, "password": PASSWORD}
+            f"{self.url}/api/v1/auth/register",
+            json={"email": email, "password": PASSWORD},
+            timeout=30,
         )
         assert response.status_code == 201, response.text
 
     def api(self, email: str) -> httpx.Client:
         token = httpx.post(
-            f"{self.url}/api/v1/auth/token", json={"email": email, "password": PASSWORD}
+            f"{self.url}/api/v1/auth/token",
+            json={"email": email, "password": PASSWORD},
+            timeout=30,
         ).json()["access_token"]
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"})
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )

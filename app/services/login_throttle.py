@@ -85,9 +85,14 @@ def begin(
     write transaction; PostgreSQL: advisory locks), so guesses sent in parallel are counted
     one after another and at most the limit of them ever reach the slow password check. Over
     a limit, TooManyAttempts. A wrong password leaves the attempt counted; a right one calls
-    `clear`.
+    `clear`. `device` is the key of a device known to this account (see the module's doc), or
+    None for an unknown one: each known device is counted on its own.
     """
-    attempt = LoginFailure(email=normalise_email(email)[:254], address=address[:64])
+    attempt = LoginFailure(
+        email=normalise_email(email)[:254],
+        address=address[:64],
+        device=device[:64] if device else None,
+    )
     if session.get_bind().dialect.name == "postgresql":
         # Account first, then address, in every request: two requests never wait on each other
         # in a circle. Held until the commit below.

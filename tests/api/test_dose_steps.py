@@ -139,3 +139,25 @@ def test_invalid_patch_is_422_and_changes_nothing(
 def test_an_impossible_step_id_is_simply_not_found(api: TestClient, step_id: str) -> None:
     assert api.patch(f"/api/v1/dose-steps/{step_id}", json={"dose_mg": 1}).status_code == 404
     assert api.delete(f"/api/v1/dose-steps/{step_id}").status_code == 404
+
+
+def test_a_step_far_in_the_future_is_refused_by_name(api: TestClient) -> None:
+    response = api.post("/api/v1/dose-steps", json={"start_date": "9999-01-01", "dose_mg": 1.5})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "start_date"
+
+
+def test_the_schedule_holds_a_bounded_number_of_steps(
+    api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.services import dose_steps
+
+    monkeypatch.setattr(dose_steps, "MAX_STEPS", 3)
+    for day in ("2026-01-01", "2026-01-08", "2026-01-15"):
+        assert (
+            api.post("/api/v1/dose-steps", json={"start_date": day, "dose_mg": 1}).status_code
+            == 201
+        )
+    response = api.post("/api/v1/dose-steps", json={"start_date": "2026-01-22", "dose_mg": 1})
+    assert response.status_code == 409
+    assert "3 steps" in response.json()["detail"]

@@ -58,7 +58,9 @@ async def one_connection(
 
 async def storm(url: str, seconds: float, connections: int, tokens: list[str]) -> Counter[str]:
     tally: Counter[str] = Counter()
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    # A new connection per request: a kept-alive one that sat idle on a starved client could
+    # meet the server closing it (its keep-alive timeout), a client-side race, not a failure.
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=15) as client:
         deadline = time.monotonic() + seconds
         await asyncio.gather(

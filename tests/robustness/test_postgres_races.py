@@ -177,3 +177,34 @@ def test_parallel_wrong_passwords_get_no_more_checks_than_the_limit(
     assert all(isinstance(error, login_throttle.TooManyAttempts) for error in failures(results))
     session.expire_all()
     assert len(session.exec(select(LoginFailure)).all()) == 5
+
+
+def test_parallel_registrations_of_one_email_make_one_account_and_409s(
+    app: FastAPI, session: Session, user: User
+) -> None:
+    from app.services import accounts
+
+    def register(db: Session, _owner: User, index: int) -> int:
+        spelled = "Twin@Example.org" if index % 2 else "twin@example.org"
+        return accounts.register(db, email=spelled, password_hash="x").id or 0
+
+    results = all_at_once(app.state.engine, user, register)
+    taken = [result for result in results if isinstance(result, accounts.EmailTaken)]
+    made = [result for result in results if isinstance(result, int)]
+    assert len(made) == 1 and len(taken) == WRITERS - 1, results
+    session.expire_all()
+    assert len(session.exec(select(User).where(User.email == "twin@example.org")).all()) == 1
+
+
+def test_parallel_saves_and_deletions_of_one_day_never_fail(
+    app: FastAPI, session: Session, user: User, slow_reads: None
+) -> None:
+    def save_or_delete(db: Session, owner: User, index: int) -> Any:
+        assert owner.id is not None
+        if index % 2:
+            return entries.delete_day(db, user_id=owner.id, day=DAY)
+        answers = EntryAnswers.model_validate({"pain": index})
+        return entries.save_entry(db, user=owner, day=DAY, answers=answers, source="api").status
+
+    results = all_at_once(app.state.engine, user, save_or_delete)
+    assert not failures(results), results

@@ -187,3 +187,83 @@ def test_restoring_needs_the_csrf_token(browser: Browser, api: TestClient) -> No
 
     assert response.status_code == 403
     assert api.get(f"/api/v1/entries/{DAY}").json()["pain"] == 90
+
+
+def _many_versions(session: Session, user: User, day: str, count: int) -> None:
+    """`count` kept versions of one day, written straight into the table (fast)."""
+    from datetime import UTC, date, timedelta
+
+    assert user.id is not None
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    session.add_all(
+        EntryRevision(
+            user_id=user.id,
+            day=date.fromisoformat(day),
+            data={"date": day, "pain": index % 101, "side_effects": {}},
+            source="web",
+            saved_at=start + timedelta(minutes=index),
+            replaced_at=start + timedelta(minutes=index + 1),
+            reason="edited",
+        )
+        for index in range(count)
+    )
+    session.commit()
+
+
+def test_a_save_reads_a_bounded_part_of_a_long_history(
+    app, api: TestClient, session: Session, user: User
+) -> None:
+    """A day edited thousands of times: each save reads at most the latest hundred versions,
+    yet still recognises a replay of an old device edit by its key."""
+    from sqlalchemy import event
+
+    from app.services.entries import REVISIONS_SCANNED
+
+    old_edit = {"pain": 5, "client_id": "phone-1", "client_edited_at": "2026-01-05T20:00:00Z"}
+    assert api.put("/api/v1/entries/2026-01-05", json=old_edit).status_code == 201
+    newer = {"pain": 6, "client_id": "phone-2", "client_edited_at": "2026-01-05T21:00:00Z"}
+    assert api.put("/api/v1/entries/2026-01-05", json=newer).status_code == 200
+    _many_versions(session, user, "2026-01-05", 3 * REVISIONS_SCANNED)
+
+    history_reads: list[str] = []
+    engine = app.state.database.writer
+
+    def note_history_reads(conn, cursor, statement, parameters, context, executemany):
+        if "FROM entry_revision" in statement:
+            history_reads.append(statement)
+
+    event.listen(engine, "after_cursor_execute", note_history_reads)
+    try:
+        replay = api.put("/api/v1/entries/2026-01-05", json=old_edit)
+        fresh = api.put(
+            "/api/v1/entries/2026-01-05",
+            json={"pain": 7, "client_id": "phone-1", "client_edited_at": "2026-01-05T22:00:00Z"},
+        )
+    finally:
+        event.remove(engine, "after_cursor_execute", note_history_reads)
+    assert replay.status_code == 409  # known: the replayed edit stays in the history
+    assert fresh.status_code == 200
+    assert history_reads  # the history was consulted, each time a bounded part of it
+    assert all(" LIMIT " in statement for statement in history_reads), history_reads
+
+
+def test_the_day_page_and_the_api_page_through_a_long_history(
+    api: TestClient, browser: Browser, session: Session, user: User
+) -> None:
+    assert api.put("/api/v1/entries/2026-01-06", json={"pain": 1}).status_code == 201
+    _many_versions(session, user, "2026-01-06", 25)
+
+    first = parse(browser.get("/entries/2026-01-06"))
+    assert len(first.select("ol.versions > li")) == 10
+    older = one(first, "a[href*='history_page=2']")
+    second = parse(browser.get(str(older["href"])))
+    assert len(second.select("ol.versions > li")) == 10
+    third = parse(browser.get("/entries/2026-01-06?history_page=3"))
+    assert len(third.select("ol.versions > li")) == 5
+    assert not third.select("a[href*='history_page=4']")
+
+    page = api.get("/api/v1/entries/2026-01-06/revisions?limit=20&offset=20").json()
+    assert len(page) == 5
+    newest = api.get("/api/v1/entries/2026-01-06/revisions?limit=1").json()
+    assert newest[0]["data"]["pain"] == 24
+    assert api.get("/api/v1/entries/2026-01-06/revisions?limit=9999").status_code == 422
