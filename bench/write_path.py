@@ -1,0 +1,334 @@
+"""Benchmark (SPEC §11): the write path under load, on SQLite and on PostgreSQL.
+
+Serves the app with uvicorn (one process, as `make run` does) on a fresh database, with one
+extra route for comparison: a bare FastAPI JSON endpoint (`PUT /__bench__/bare/{day}`, the
+same body parsed and echoed, through the same middleware, without database or sign-in). Then:
+
+1. Throughput: wrk, 20 connections for 10 s, against the bare endpoint and against diary saves
+   (`PUT /api/v1/entries/{day}`, 20 patients). Prints requests/s, p50 and p99 of both and the
+   ratio (budget: saves >= 0.5 x bare, save p99 <= 25 ms at 20 clients).
+2. Interference: one patient saves every 50 ms while one client imports a 9 MB backup (into a
+   fresh account each time) and four clients pull a shared PDF, over and over. Prints that
+   patient's save p50/p99 (budget p99 <= 100 ms).
+3. Overload: 500 connections of mixed anonymous and signed-in writes for 10 s
+   (tests/robustness/storm.py) while /login is asked every 250 ms. Prints the answers by
+   status and the slowest /login (budget: within 2 s during and after; never a hang).
+
+Run: .venv/bin/python bench/write_path.py   (SQLite; with BENCH_POSTGRES_URL set to a
+     PostgreSQL database the bench may empty, PostgreSQL too). Needs wrk (Debian package).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import uvicorn  # noqa: E402
+
+from app.config import Settings  # noqa: E402
+from app.main import create_app  # noqa: E402
+from tests.conftest import migrate, reset_postgres_schema  # noqa: E402
+
+PASSWORD = "a long bench passphrase"
+DAYS = [(date(2026, 1, 1) + timedelta(days=offset)).isoformat() for offset in range(300)]
+WRK_SCRIPT = """
+local tokens, days, counter = {}, {}, 0
+for token in string.gmatch(os.getenv("BENCH_TOKENS") or "", "[^,]+") do
+  tokens[#tokens + 1] = token
+end
+for day in string.gmatch(os.getenv("BENCH_DAYS"), "[^,]+") do days[#days + 1] = day end
+local path = os.getenv("BENCH_PATH")
+local body = '{"pain": 40, "fatigue": 55, "side_effects": {"nausea": 1}}'
+request = function()
+  counter = counter + 1
+  local headers = {["Content-Type"] = "application/json"}
+  if #tokens > 0 then headers["Authorization"] = "Bearer " .. tokens[(counter % #tokens) + 1] end
+  return wrk.format("PUT", path .. days[(counter % #days) + 1], headers, body)
+end
+"""
+
+
+def serve(url: str, folder: str, port: int) -> None:
+    """The server process: the app plus the bare endpoint, on its own interpreter."""
+    settings = Settings(
+        database_url=url,
+        secret_key="bench",
+        data_dir=Path(folder),
+        registrations_per_address=1_000_000,
+        login_failures_per_address=1_000_000,
+    )
+    app = create_app(settings)
+
+    @app.put("/__bench__/bare/{day}")
+    def bare(day: str, body: dict[str, Any]) -> dict[str, Any]:
+        return {"date": day, **body}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wrk(base: str, path: str, tokens: list[str], folder: str) -> dict[str, float]:
+    script = Path(folder) / "put.lua"
+    script.write_text(WRK_SCRIPT)
+    env = {
+        **os.environ,
+        "BENCH_TOKENS": ",".join(tokens),
+        "BENCH_DAYS": ",".join(DAYS),
+        "BENCH_PATH": path,
+    }
+    output = subprocess.run(
+        ["wrk", "-t2", "-c20", "-d10s", "--latency", "-s", str(script), base],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+
+    def millis(label: str) -> float:
+        found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        assert found, output
+        value, unit = float(found.group(1)), found.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    assert rate, output
+    return {
+        "rate": float(rate.group(1)),
+        "p50": millis("50"),
+        "p99": millis("99"),
+        "non_2xx": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def sign_up(base: str, email: str) -> str:
+    account = {"email": email, "password": PASSWORD}
+    httpx.post(f"{base}/api/v1/auth/register", json=account, timeout=30).raise_for_status()
+    response = httpx.post(f"{base}/api/v1/auth/token", json=account, timeout=30)
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def nine_megabyte_backup() -> bytes:
+    """Five years of daily entries with long notes, each with one earlier version."""
+    note = "Slept badly, walked to the shop, rested after lunch. " * 18
+    entries, revisions = [], []
+    first = date(2021, 1, 1)
+    for offset in range(1826):
+        day = (first + timedelta(days=offset)).isoformat()
+        answers = {"pain": offset % 101, "fatigue": (offset * 7) % 101, "notes": note}
+        entries.append({"date": day, **answers})
+        revisions.append(
+            {
+                "date": day,
+                "data": {"date": day, "pain": (offset + 3) % 101, "notes": note},
+                "source": "web",
+                "saved_at": f"{day}T20:00:00Z",
+                "replaced_at": f"{day}T21:00:00Z",
+                "reason": "edited",
+            }
+        )
+    document = {
+        "format": "ldn-diary-backup",
+        "version": 1,
+        "dose_steps": [{"start_date": "2021-01-01", "dose_mg": 0}],
+        "entries": entries,
+        "revisions": revisions,
+    }
+    return json.dumps(document).encode()
+
+
+def interference(base: str, seconds: float = 15.0) -> dict[str, Any]:
+    saver = sign_up(base, "saver@example.org")
+    owner = sign_up(base, "owner@example.org")
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {owner}"}) as api:
+        for day in DAYS[:120]:
+            api.put(f"/api/v1/entries/{day}", json={"pain": 30, "fatigue": 40}, timeout=30)
+        shared = api.post("/api/v1/share-links", json={"expires_in_days": 7}, timeout=30)
+        shared.raise_for_status()
+    pdf_url = base + "/shared/" + shared.json()["url"].rsplit("/shared/", 1)[1] + "/report.pdf"
+    backup = nine_megabyte_backup()
+    stop = threading.Event()
+    counts = {"imports": 0, "pdfs": 0, "import_failures": 0, "pdf_failures": 0}
+
+    def importing() -> None:
+        number = 0
+        while not stop.is_set():
+            number += 1
+            token = sign_up(base, f"importer{number}@example.org")
+            response = httpx.post(
+                f"{base}/api/v1/import",
+                content=backup,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                timeout=120,
+            )
+            counts["imports" if response.status_code == 200 else "import_failures"] += 1
+
+    def pulling() -> None:
+        with httpx.Client(timeout=120) as client:
+            while not stop.is_set():
+                response = client.get(pdf_url)
+                ok = response.status_code == 200 and response.content.startswith(b"%PDF")
+                counts["pdfs" if ok else "pdf_failures"] += 1
+
+    load = [threading.Thread(target=importing)] + [
+        threading.Thread(target=pulling) for _ in range(4)
+    ]
+    for thread in load:
+        thread.start()
+    time.sleep(2)  # let the import and the PDFs get going
+    latencies = []
+    statuses: dict[int, int] = {}
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {saver}"}) as api:
+        deadline = time.monotonic() + seconds
+        index = 0
+        while time.monotonic() < deadline:
+            index += 1
+            started = time.perf_counter()
+            response = api.put(
+                f"/api/v1/entries/{DAYS[index % 300]}", json={"pain": 20}, timeout=30
+            )
+            latencies.append((time.perf_counter() - started) * 1000)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            time.sleep(0.05)
+    stop.set()
+    for thread in load:
+        thread.join(timeout=180)
+    latencies.sort()
+    return {
+        "saves": len(latencies),
+        "p50": statistics.median(latencies),
+        "p99": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
+        "statuses": statuses,
+        **counts,
+    }
+
+
+def overload(base: str, tokens: list[str], seconds: int = 10) -> dict[str, Any]:
+    times: list[float] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def probe() -> None:
+        with httpx.Client(timeout=10) as client:
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    if client.get(f"{base}/login").status_code != 200:
+                        failures.append("status")
+                except httpx.HTTPError as error:
+                    failures.append(type(error).__name__)
+                times.append(time.monotonic() - started)
+                stop.wait(0.25)
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    storm = subprocess.run(
+        [sys.executable, "-m", "tests.robustness.storm", base, str(seconds), "500", *tokens],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+        check=True,
+    )
+    time.sleep(2)
+    stop.set()
+    prober.join(timeout=30)
+    return {
+        "answers": json.loads(storm.stdout.strip().splitlines()[-1]),
+        "slowest_login_s": max(times),
+        "login_failures": failures,
+    }
+
+
+def run(label: str, url: str, folder: str) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = multiprocessing.get_context("spawn").Process(
+        target=serve, args=(url, folder, port), daemon=True
+    )
+    server.start()
+    try:
+        for _ in range(600):
+            try:
+                httpx.get(f"{base}/login", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        tokens = [sign_up(base, f"bench{index}@example.org") for index in range(20)]
+        bare = wrk(base, "/__bench__/bare/", [], folder)
+        saves = wrk(base, "/api/v1/entries/", tokens, folder)
+        print(f"\n== {label} ==")
+        print(
+            f"bare endpoint: {bare['rate']:7.0f} req/s   p50 {bare['p50']:5.1f} ms   "
+            f"p99 {bare['p99']:5.1f} ms"
+        )
+        print(
+            f"diary saves:   {saves['rate']:7.0f} req/s   p50 {saves['p50']:5.1f} ms   "
+            f"p99 {saves['p99']:5.1f} ms   non-2xx {saves['non_2xx']:.0f}   (20 clients)"
+        )
+        print(
+            f"saves / bare:  {saves['rate'] / bare['rate']:.2f}x   "
+            "(budget >= 0.5x; save p99 <= 25 ms)"
+        )
+        mixed = interference(base)
+        print(
+            f"another patient's save while a 9 MB import and 4 shared-PDF pulls run: "
+            f"p50 {mixed['p50']:.1f} ms, p99 {mixed['p99']:.1f} ms over {mixed['saves']} saves "
+            f"(budget p99 <= 100 ms); {mixed['imports']} imports, {mixed['pdfs']} PDFs done, "
+            f"statuses {mixed['statuses']}, failures {mixed['import_failures']} import / "
+            f"{mixed['pdf_failures']} PDF"
+        )
+        storm = overload(base, tokens[:4])
+        print(
+            f"500 connections of mixed writes for 10 s: answers {storm['answers']}; slowest "
+            f"/login {storm['slowest_login_s']:.2f} s (budget 2 s), /login failures "
+            f"{len(storm['login_failures'])}"
+        )
+    finally:
+        server.terminate()
+        server.join(timeout=30)
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/bench.db"
+        migrate(url)
+        run("SQLite", url, folder)
+    url = os.environ.get("BENCH_POSTGRES_URL", "")
+    if url:
+        reset_postgres_schema(url)  # the bench's own database: emptied first
+        migrate(url)
+        with tempfile.TemporaryDirectory() as folder:
+            run("PostgreSQL", url, folder)
+    else:
+        print("\n(set BENCH_POSTGRES_URL to an empty PostgreSQL database to measure it too)")
+
+
+if __name__ == "__main__":
+    main()
