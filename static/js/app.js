@@ -27,15 +27,81 @@
     Array.prototype.forEach.call(root.querySelectorAll("[data-scale]"), describe);
   }
 
+  function isRange(target) {
+    return target instanceof HTMLInputElement && target.type === "range";
+  }
+
+  // A finger that lands on a slider may be starting a scroll: the browser moves the slider to
+  // the finger at once, before anyone knows. So a touch answers only once it is a tap or
+  // moves more sideways than up or down; a scroll puts back the value and "Not answered" as
+  // they were (SPEC §11). The stylesheet lets the page scroll vertically from a slider.
+  var SLOP = 8; // px a finger moves before the gesture counts as a direction
+  var touch = null;
+
+  function putBack(gesture) {
+    gesture.range.value = gesture.value;
+    if (gesture.box) gesture.box.checked = gesture.unanswered;
+    var scale = gesture.range.closest("[data-scale]");
+    if (scale) describe(scale);
+  }
+
+  function settle(gesture, answered) {
+    gesture.state = answered ? "answer" : "scroll";
+    if (answered) markAnswered(gesture.range);
+    else putBack(gesture);
+  }
+
+  document.addEventListener("pointerdown", function (event) {
+    if (event.pointerType === "mouse" || !isRange(event.target)) return;
+    var range = event.target;
+    var scale = range.closest("[data-scale]");
+    var box = scale ? scale.querySelector("[data-unanswered]") : null;
+    touch = {
+      range: range, box: box, value: range.value, unanswered: box ? box.checked : false,
+      id: event.pointerId, x: event.clientX, y: event.clientY, state: "unsure",
+    };
+  }, true);
+
+  document.addEventListener("pointermove", function (event) {
+    if (!touch || event.pointerId !== touch.id || touch.state !== "unsure") return;
+    var dx = Math.abs(event.clientX - touch.x);
+    var dy = Math.abs(event.clientY - touch.y);
+    if (Math.max(dx, dy) >= SLOP) settle(touch, dx > dy);
+  }, true);
+
+  document.addEventListener("pointerup", function (event) {
+    if (event.pointerType === "mouse") {
+      // A click on the thumb where it already is moves nothing and fires no input event, yet
+      // the patient chose that value.
+      if (isRange(event.target)) markAnswered(event.target);
+      return;
+    }
+    if (!touch || event.pointerId !== touch.id) return;
+    if (touch.state === "unsure") settle(touch, true); // a tap
+    else if (touch.state === "scroll") putBack(touch);
+    touch = null;
+  }, true);
+
+  // The browser took the gesture over to scroll the page.
+  document.addEventListener("pointercancel", function (event) {
+    if (!touch || event.pointerId !== touch.id) return;
+    if (touch.state !== "answer") settle(touch, false);
+    touch.state = "scroll"; // kept until the finger lifts: see the input listener
+  }, true);
+  document.addEventListener("touchend", function () {
+    if (touch && touch.state === "scroll") putBack(touch);
+    if (touch && touch.state !== "unsure") touch = null;
+  }, true);
+
   document.addEventListener("input", function (event) {
     var target = event.target;
-    if (target instanceof HTMLInputElement && target.type === "range") markAnswered(target);
-  });
-  // A tap on the thumb where it already is moves nothing and fires no input event, yet the
-  // patient chose that value. (A scroll that starts on the slider ends in pointercancel.)
-  document.addEventListener("pointerup", function (event) {
-    var target = event.target;
-    if (target instanceof HTMLInputElement && target.type === "range") markAnswered(target);
+    if (!isRange(target)) return;
+    if (touch && touch.range === target && touch.state !== "answer") {
+      // Not an answer (yet): a scroll must not leave the finger's value behind.
+      if (touch.state === "scroll") putBack(touch);
+      return;
+    }
+    markAnswered(target);
   });
 
   document.addEventListener("change", function (event) {
