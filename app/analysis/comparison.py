@@ -605,7 +605,9 @@ class _Planner:
         self.settle_days = settle_days
         self._differences: dict[str, dict[int, MeanDifference]] = {}
         self._trends: dict[str, dict[int, tuple[TrendContrast, ...]]] = {}
-        self._projections: dict[tuple[str, int], NDArray[np.float64] | None] = {}
+        self._projections: dict[str, dict[int, NDArray[np.float64]] | None] = {}
+        self._factors: dict[str, NDArray[np.float64]] = {}
+        self._detect: dict[tuple[str, int], dict[str, int | None]] = {}
         # Plan with φ half a standard error above its estimate: φ from a few weeks is biased
         # low, and a plan that is too short misses the change more often than it says.
         spread = 0.0 if fit.phi_se is None else PLANNING_PHI_SE * fit.phi_se
@@ -634,18 +636,34 @@ class _Planner:
         if index == self.ref_index:
             return self.settle_days + 1
         first = span.start if span.settle_end is None else span.settle_end + timedelta(days=1)
-        return max((first - reference.end).days, 1) if first > reference.end else 1
+        # Beyond a few months the reference and the step no longer correlate at any φ that is
+        # not at its bound (0.9⁹⁰ < 10⁻⁴): one gap stands for all longer ones.
+        return min(max((first - reference.end).days, 1), _LONGEST_GAP)
 
     def _variance(self, key: str, index: int) -> NDArray[np.float64] | None:
-        gap = self._gap(index)
-        if (key, gap) not in self._projections:
-            self._projections[(key, gap)] = self.fit.projected_variance(
-                key, self.ref_index, gap, MAX_DETECT_DAYS, phi=self._planning_phi
+        """Projected variances for this step's gap, every step's gap computed at once per item."""
+        if key not in self._projections:
+            gaps = sorted({self._gap(i) for i in range(len(self.spans))})
+            table = self.fit.projected_variance(
+                key, self.ref_index, gaps, MAX_DETECT_DAYS, phi=self._planning_phi
             )
-        return self._projections[(key, gap)]
+            self._projections[key] = (
+                None if table is None else {gap: table[row] for row, gap in enumerate(gaps)}
+            )
+        rows = self._projections[key]
+        return None if rows is None else rows[self._gap(index)]
 
     def _calendar_days(self, key: str, rated_days: int) -> int:
         return self.settle_days + math.ceil(rated_days / self._rate(key))
+
+    def _factor(self, key: str) -> NDArray[np.float64]:
+        """t₀.₉₇₅ + z₀.₈₀ for a step of m = 1, 2, … rated days, per item."""
+        if key not in self._factors:
+            item = self.fit.items[key]
+            reference_n = int(np.count_nonzero(item.groups == item.index_of(self.ref_index)))
+            m = np.arange(1, MAX_DETECT_DAYS + 1, dtype=np.float64)
+            self._factors[key] = stdtrit(reference_n + m - 2.0, 0.975) + _Z_POWER
+        return self._factors[key]
 
     def days_to_detect(self, key: str, index: int) -> dict[str, int | None] | None:
         """Days on a dose after which a true change of 10 / 15 / 20 points is usually seen.
@@ -654,26 +672,28 @@ class _Planner:
         difference are within the change: then a change of that size comes out clear about
         80% of the time. Turned into calendar days by the diary's rating rate, plus settling-in.
         """
-        if key not in self.fit.items or self.fit.items[key].index_of(self.ref_index) is None:
+        item = self.fit.items.get(key)
+        if item is None or item.index_of(self.ref_index) is None:
             return None
+        cache_key = (key, self._gap(index))
+        if cache_key in self._detect:
+            return dict(self._detect[cache_key])
         variance = self._variance(key, index)
         if variance is None:
             return None
-        reference_n = int(
-            np.count_nonzero(
-                self.fit.items[key].groups == self.fit.items[key].index_of(self.ref_index)
-            )
-        )
-        m = np.arange(1, variance.size + 1)
-        factor = stdtrit(reference_n + m - 2.0, 0.975) + _Z_POWER
-        se_needed = factor * np.sqrt(np.maximum(variance, 0.0))
+        se_needed = self._factor(key) * np.sqrt(np.maximum(variance, 0.0))
+        # From 7 days on, what a change needs to show only shrinks with more days.
+        shrinking = -np.minimum.accumulate(se_needed[MIN_DAYS_FOR_VERDICT - 1 :])
         result: dict[str, int | None] = {}
         for points in DETECT_POINTS:
-            enough = np.flatnonzero((se_needed <= points) & (m >= MIN_DAYS_FOR_VERDICT))
+            first = int(np.searchsorted(shrinking, -points, side="left"))
             result[str(points)] = (
-                None if not enough.size else self._calendar_days(key, int(m[enough[0]]))
+                None
+                if first >= shrinking.size
+                else self._calendar_days(key, first + MIN_DAYS_FOR_VERDICT)
             )
-        return result
+        self._detect[cache_key] = result
+        return dict(result)
 
     def more_days(self, key: str, index: int, n: int) -> int | None:
         """More calendar days on this step after which its interval would likely fit ±50."""
@@ -682,7 +702,7 @@ class _Planner:
         variance = self._variance(key, index)
         if variance is None:
             return None
-        m = np.arange(1, variance.size + 1)
+        m = np.arange(1, variance.size + 1, dtype=np.float64)
         half_width = stdtrit(np.maximum(m - 1.0, 1.0), 0.975) * np.sqrt(np.maximum(variance, 0.0))
         enough = np.flatnonzero(
             (half_width <= MAX_ABS_DIFFERENCE / 2.0) & (m >= MIN_DAYS_FOR_VERDICT) & (m > n)
@@ -692,6 +712,7 @@ class _Planner:
         return max(1, math.ceil((int(m[enough[0]]) - n) / self._rate(key)))
 
 
+_LONGEST_GAP: Final = 90
 # How many standard errors of φ above its estimate days_to_detect plans with.
 PLANNING_PHI_SE: Final = 0.5
 # One-sided normal quantile of DETECT_POWER (80%).

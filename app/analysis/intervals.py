@@ -53,7 +53,7 @@ calendar. Nothing is O(n²) and no n × n matrix is ever formed.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -502,8 +502,16 @@ class ItemNoise:
 
     def index_of(self, label: int) -> int | None:
         """Position of a group label among this item's groups, None when it has no days there."""
-        where = np.flatnonzero(self.labels == label)
-        return int(where[0]) if where.size else None
+        return self.positions.get(label)
+
+    @property
+    def positions(self) -> dict[int, int]:
+        """Group label → position, computed once."""
+        found: dict[int, int] | None = self.__dict__.get("_positions")
+        if found is None:
+            found = {int(label): index for index, label in enumerate(self.labels.tolist())}
+            object.__setattr__(self, "_positions", found)
+        return found
 
 
 @dataclass(frozen=True)
@@ -624,13 +632,20 @@ class DiaryFit:
         return {label: tuple(found) for label, found in result.items()}
 
     def projected_variance(
-        self, key: str, reference: int, gap: int, days: int, *, phi: float | None = None
+        self,
+        key: str,
+        reference: int,
+        gaps: Sequence[int],
+        days: int,
+        *,
+        phi: float | None = None,
     ) -> NDArray[np.float64] | None:
         """Variance of the difference for a step of 1..`days` consecutive rated days.
 
-        The step would start `gap` calendar days after the reference group's last day; the
-        reference keeps its actual days. Entry m − 1 is the variance with m days in the step.
-        `phi` replaces the fitted φ (a planning value), σ² staying the item's.
+        One row per gap: the step would start that many calendar days after the reference
+        group's last day; the reference keeps its actual days. Entry [row, m − 1] is the
+        variance with m days in the step. `phi` replaces the fitted φ (a planning value), σ²
+        staying the item's.
         """
         item = self.items.get(key)
         if item is None or days < 1:
@@ -644,18 +659,19 @@ class DiaryFit:
             phi = self.phi
             ref_var = float(item.cov[ref, ref])
         else:
-            ref_var = float(
-                _mean_covariance(ref_days, np.zeros(ref_days.size, np.intp), 1, phi)[0, 0]
-            )
+            alone = np.zeros(ref_days.size, dtype=np.intp)
+            ref_var = float(_mean_covariance(ref_days, alone, 1, phi)[0, 0])
         if phi == 0.0:
-            return np.asarray(item.sigma2 * (1.0 / m + ref_var), dtype=np.float64)
+            row = item.sigma2 * (1.0 / m + ref_var)
+            return np.asarray(np.tile(row, (len(gaps), 1)), dtype=np.float64)
         power = phi**m
         # Σ_{k=1}^{m−1} (m − k) φ^k in closed form.
         pairs = phi * (m * (1.0 - phi) - (1.0 - power)) / (1.0 - phi) ** 2
         step_var = (m + 2.0 * pairs) / (m * m)
         tail = float(np.sum(phi ** (ref_days[-1] - ref_days).astype(np.float64)))
-        head = (1.0 - power) / (1.0 - phi)
-        cross = tail * phi ** max(gap, 1) * head / (m * ref_days.size)
+        head = (1.0 - power) / (1.0 - phi) / (m * ref_days.size)
+        decay = phi ** np.maximum(np.asarray(gaps, dtype=np.float64), 1.0)
+        cross = tail * decay[:, None] * head[None, :]
         return np.asarray(item.sigma2 * (step_var + ref_var - 2.0 * cross), dtype=np.float64)
 
 
@@ -731,7 +747,9 @@ def fit_diary(
         sigma2 = model.sigma2(phi)
         if sigma2 > 0.0:
             infos[key] = model.information(phi, sigma2)
-    phi_info = sum(i_pp - i_sp**2 / i_ss for i_ss, i_sp, i_pp in infos.values())
+    # An item whose likelihood curves the wrong way at φ̂ (φ̂ at the bound of 0 while its own days
+    # lean negative) says nothing about φ's spread: it adds no information, rather than less.
+    phi_info = sum(max(i_pp - i_sp**2 / i_ss, 0.0) for i_ss, i_sp, i_pp in infos.values())
     items: dict[str, ItemNoise] = {}
     for key, (days, y, g, labels) in prepared.items():
         p = int(labels.size)
