@@ -70,16 +70,36 @@ def step_inputs(steps: Sequence[DoseStep]) -> list[StepInput]:
     ]
 
 
-def comparison_for(session: Session, *, user: User, settle_days: int) -> Comparison:
-    """The SPEC §4 comparison of every dose step with baseline, for the whole diary."""
+class UnknownReference(LookupError):
+    """The step asked for as the reference is not one of this patient's begun dose steps."""
+
+
+def comparison_for(
+    session: Session,
+    *,
+    user: User,
+    settle_days: int,
+    reference: int | None = None,
+    primary_item: str | None = None,
+) -> Comparison:
+    """The SPEC §4 comparison of every dose step with baseline (or `reference`), whole diary.
+
+    Raises UnknownReference when `reference` is not one of the patient's begun dose steps
+    (another patient's step is unknown exactly like one that does not exist).
+    """
     assert user.id is not None
     steps = list_steps(session, user_id=user.id)
-    return compare_steps(
-        day_records(session, user_id=user.id),
-        step_inputs(steps),
-        today=patient_today(user),
-        settle_days=settle_days,
-    )
+    try:
+        return compare_steps(
+            day_records(session, user_id=user.id),
+            step_inputs(steps),
+            today=patient_today(user),
+            settle_days=settle_days,
+            reference=reference,
+            primary_item=primary_item,
+        )
+    except KeyError as error:
+        raise UnknownReference(str(error)) from None
 
 
 RANGES: dict[str, int | None] = {"30": 30, "90": 90, "365": 365, "all": None}
