@@ -131,6 +131,11 @@ def step_in_force(steps: Sequence[DoseStep], day: date) -> DoseStep | None:
     return current
 
 
+def first_dose_day(steps: Sequence[DoseStep]) -> date | None:
+    """The day of the first step with a dose above 0: the baseline ends the day before."""
+    return next((step.start_date for step in steps if step.dose_mg > 0), None)
+
+
 @dataclass(frozen=True)
 class TimelineStep:
     """A step as the timeline page shows it."""

@@ -104,9 +104,31 @@
     markAnswered(target);
   });
 
+  // "No side effects" in one tap: every effect not rated above none becomes none, and back
+  // to not answered when untapped; rating one above none takes the tick away.
+  function noSideEffects(box) {
+    var form = box.form;
+    if (!form) return;
+    form.querySelectorAll("[data-side-effect]").forEach(function (fieldset) {
+      var chosen = fieldset.querySelector("input[type=radio]:checked");
+      var rated = chosen && chosen.value !== "" && chosen.value !== "0";
+      if (rated) return;
+      var wanted = fieldset.querySelector("input[type=radio][value='" + (box.checked ? "0" : "") + "']");
+      if (wanted) wanted.checked = true;
+    });
+  }
+
   document.addEventListener("change", function (event) {
     var box = event.target;
-    if (!(box instanceof HTMLInputElement) || !box.hasAttribute("data-unanswered")) return;
+    if (!(box instanceof HTMLInputElement)) return;
+    if (box.hasAttribute("data-no-side-effects")) { noSideEffects(box); return; }
+    var effect = box.type === "radio" ? box.closest("[data-side-effect]") : null;
+    if (effect && box.form) {
+      var all = box.form.querySelector("[data-no-side-effects]");
+      if (all && box.value !== "0") all.checked = false;
+      return;
+    }
+    if (!box.hasAttribute("data-unanswered")) return;
     var scale = box.closest("[data-scale]");
     if (scale) describe(scale);
   });
@@ -118,9 +140,12 @@
     // Answers to check: take keyboard and screen reader straight to the list of them. Saved:
     // the form was swapped with the button that had the focus, so the focus goes to "Saved"
     // (beside that button), which a screen reader then reads out.
+    // Nothing answered: the words beside Save, where the thumb is, take the focus.
     var summary = document.getElementById("error-summary");
+    var saveError = document.querySelector("#save-error[tabindex]");
     var status = document.querySelector("[data-save-status]");
-    if (summary) summary.focus();
+    if (saveError) saveError.focus();
+    else if (summary) summary.focus();
     else if (status && status.textContent.trim()) status.focus();
   });
 
@@ -335,6 +360,7 @@
     form.setAttribute("hx-post", path);
     form.querySelectorAll("[data-unanswered]").forEach(function (box) { box.checked = true; });
     form.querySelectorAll("input[type=radio][value='']").forEach(function (radio) { radio.checked = true; });
+    form.querySelectorAll("[data-no-side-effects]").forEach(function (box) { box.checked = false; });
     form.querySelectorAll("input[type=text], input[type=time], textarea").forEach(function (field) { field.value = ""; });
     var heading = form.querySelector("h1");
     var date = new Date(today + "T12:00:00");
@@ -361,7 +387,10 @@
       var radio = form.querySelector("input[type=radio][name=" + name + "][value='" + wanted + "']");
       if (radio) radio.checked = true;
     }
-    Object.keys(entry.side_effects || {}).forEach(function (key) { choose(key, entry.side_effects[key]); });
+    var effects = entry.side_effects || {};
+    Object.keys(effects).forEach(function (key) { choose(key, effects[key]); });
+    var none = form.querySelector("[data-no-side-effects]");
+    if (none) none.checked = Object.keys(effects).length > 0 && Object.keys(effects).every(function (key) { return effects[key] === 0; });
     choose("dose_taken", entry.dose_taken === true ? "yes" : entry.dose_taken === false ? "no" : null);
     choose("pgic", entry.pgic);
     ["dose_time", "notes", "other_text", "dose_mg"].forEach(function (key) {
