@@ -7,21 +7,24 @@ from fastapi import APIRouter, HTTPException, Response
 from app.db import SessionDep
 from app.deps import ApiOwnedStep, ApiUser
 from app.models import DoseStep
-from app.schemas import DoseStepCreate, DoseStepPublic, DoseStepUpdate
+from app.schemas import DoseStepCreate, DoseStepPublic, DoseStepUpdate, volume_ml
 from app.services import dose_steps
 
 router = APIRouter(prefix="/dose-steps", tags=["dose steps"])
 
 
-def _public(step: DoseStep) -> DoseStepPublic:
-    return DoseStepPublic.model_validate(step, from_attributes=True)
+def public_step(step: DoseStep) -> DoseStepPublic:
+    """A step as the API shows it, with the volume of a liquid dose."""
+    shown = DoseStepPublic.model_validate(step, from_attributes=True)
+    shown.volume_ml = volume_ml(step.dose_mg, step.mg_per_ml)
+    return shown
 
 
 @router.get("", response_model=list[DoseStepPublic])
 def list_steps(user: ApiUser, session: SessionDep) -> list[DoseStepPublic]:
     """The schedule, ordered by start date."""
     assert user.id is not None
-    return [_public(step) for step in dose_steps.list_steps(session, user_id=user.id)]
+    return [public_step(step) for step in dose_steps.list_steps(session, user_id=user.id)]
 
 
 @router.post("", status_code=201, response_model=DoseStepPublic)
@@ -29,7 +32,7 @@ def add_step(data: DoseStepCreate, user: ApiUser, session: SessionDep) -> DoseSt
     """Add a step; 409 when another step starts the same day."""
     assert user.id is not None
     try:
-        return _public(dose_steps.add_step(session, user_id=user.id, data=data))
+        return public_step(dose_steps.add_step(session, user_id=user.id, data=data))
     except dose_steps.StepDateTaken as clash:
         raise HTTPException(status_code=409, detail=str(clash)) from None
 
@@ -38,7 +41,7 @@ def add_step(data: DoseStepCreate, user: ApiUser, session: SessionDep) -> DoseSt
 def update_step(data: DoseStepUpdate, step: ApiOwnedStep, session: SessionDep) -> DoseStepPublic:
     """Change a step; 409 when moved onto another step's start date."""
     try:
-        return _public(dose_steps.update_step(session, step=step, data=data))
+        return public_step(dose_steps.update_step(session, step=step, data=data))
     except dose_steps.StepDateTaken as clash:
         raise HTTPException(status_code=409, detail=str(clash)) from None
 

@@ -176,7 +176,7 @@ def test_a_full_page_and_a_fragment_both_say_vary(browser: Browser) -> None:
         ({"dose_mg": "lots"}, "dose_mg", "from 0 to 50 mg"),
         ({"dose_mg": "-1"}, "dose_mg", "from 0 to 50 mg"),
         ({"dose_mg": "51"}, "dose_mg", "from 0 to 50 mg"),
-        ({"dose_mg": "1.125"}, "dose_mg", "two decimals"),
+        ({"dose_mg": "1.1255"}, "dose_mg", "three decimals"),
         ({"headache": "4"}, "headache", "3 or less"),
         ({"pgic": "8"}, "pgic", "7 or less"),
         ({"tolerability": "101"}, "tolerability", "100 or less"),
