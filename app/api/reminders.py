@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from app.db import DatabaseDep, SessionDep, read_session
 from app.deps import ApiUser, bearer_scheme
 from app.models import User
-from app.reminders import sender, store, webpush
+from app.reminders import store, webpush
 from app.schemas import (
     CalendarFeedCreated,
     PushSubscriptionIn,
@@ -128,6 +128,8 @@ def send_test(
     user: Annotated[User, Depends(_api_user_briefly)],
 ) -> PushTestResult:
     """A test notification to each of your browsers, now."""
+    from app.reminders import sender  # the web server needs it for this button only
+
     assert user.id is not None
     report = sender.send_test(database, request.app.state.settings, user_id=user.id)
     return PushTestResult(sent=report.delivered, dropped=report.dropped, failed=report.failed)

@@ -18,7 +18,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.config import Settings
@@ -143,8 +142,12 @@ def due_reminders(session: Session, *, now: datetime) -> list[DueReminder]:
 
 def _claim(session: Session, reminder: DueReminder) -> list[webpush.PushTarget] | None:
     """Claim the reminder for this sender and commit; None when another sender has it."""
-    bind = session.get_bind()
-    insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+    # Each dialect's INSERT … ON CONFLICT DO NOTHING (imported here: the web server never
+    # claims, and the PostgreSQL dialect takes a while to import).
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     statement = (
         insert(ReminderDelivery.__table__)  # type: ignore[attr-defined]
         .values(

@@ -14,12 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from py_vapid import Vapid
-from pywebpush import WebPusher
-
 # The push services of Chrome/Android (FCM), Firefox (Mozilla autopush), Safari and iOS
 # (Apple) and Edge (WNS): an endpoint's host must be one of these or end with "." + one.
 PUSH_SERVICE_HOSTS = (
@@ -45,12 +39,17 @@ def _b64url(data: bytes) -> str:
 
 def new_private_key() -> str:
     """A new VAPID private key: the raw 32-byte P-256 scalar, base64url."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     key = ec.generate_private_key(ec.SECP256R1())
     return _b64url(key.private_numbers().private_value.to_bytes(32, "big"))
 
 
 def public_key(private_key: str) -> str:
     """The application server key a browser subscribes with (uncompressed point, base64url)."""
+    from cryptography.hazmat.primitives import serialization
+    from py_vapid import Vapid
+
     vapid = Vapid.from_string(private_key=private_key)
     raw = vapid.public_key.public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
@@ -82,6 +81,8 @@ def endpoint_problem(endpoint: str, allowed_origins: frozenset[str]) -> str | No
 
 def keys_problem(p256dh: str, auth: str) -> str | None:
     """Why the subscription's keys cannot be used to encrypt, or None."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     try:
         point = _b64url_decode(p256dh)
         secret = _b64url_decode(auth)
@@ -109,14 +110,6 @@ class Outcome:
         return self.status in (404, 410)
 
 
-class _NoRedirects(requests.Session):
-    """A push service answers; it never sends us on to another address."""
-
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs["allow_redirects"] = False
-        return super().request(*args, **kwargs)
-
-
 @dataclass(frozen=True)
 class PushTarget:
     endpoint: str
@@ -133,6 +126,18 @@ def send(
     allowed_origins: frozenset[str],
 ) -> Outcome:
     """Encrypt `message` (JSON) for one subscription and post it; never raises for the network."""
+    # Imported here: pywebpush brings requests and aiohttp, which the web server never needs.
+    import requests
+    from py_vapid import Vapid
+    from pywebpush import WebPusher
+
+    class NoRedirects(requests.Session):
+        """A push service answers; it never sends us on to another address."""
+
+        def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+            kwargs["allow_redirects"] = False
+            return super().request(*args, **kwargs)
+
     if endpoint_problem(target.endpoint, allowed_origins) is not None:
         return Outcome(status=404)  # an address we would not post to is as good as gone
     parts = urlsplit(target.endpoint)
@@ -145,7 +150,7 @@ def send(
             "endpoint": target.endpoint,
             "keys": {"p256dh": target.p256dh, "auth": target.auth},
         }
-        with _NoRedirects() as http:
+        with NoRedirects() as http:
             response = WebPusher(subscription, requests_session=http).send(
                 json.dumps(message),
                 headers,
