@@ -4,6 +4,9 @@
 # the client's address and HTTPS come from its X-Forwarded-* headers, and only from it. With
 # several containers on one PostgreSQL, set MIGRATE_ON_START=0 and migrate once per release
 # (`docker run --rm ... ldn-diary alembic upgrade head`).
+# Reminders: each container starts one sender beside the web server (REMINDERS=1, the default;
+# several senders on one PostgreSQL still send each reminder once). Or set REMINDERS=0 on the
+# web containers and run the sender in its own: `docker run ... ldn-diary python -m app.reminders run`.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -11,7 +14,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     ENVIRONMENT=production \
     PORT=8000 \
     FORWARDED_ALLOW_IPS=127.0.0.1 \
-    MIGRATE_ON_START=1
+    MIGRATE_ON_START=1 \
+    REMINDERS=1
 
 # WeasyPrint (the doctor's PDF) renders text with Pango and HarfBuzz; DejaVu is the PDF's font.
 RUN apt-get update \
@@ -33,4 +37,4 @@ USER diary
 VOLUME ["/app/data"]
 EXPOSE 8000
 
-CMD ["sh", "-c", "if [ \"$MIGRATE_ON_START\" = 1 ]; then alembic upgrade head || exit 1; fi; exec uvicorn app.main:app --host 0.0.0.0 --port ${PORT} --proxy-headers"]
+CMD ["sh", "-c", "if [ \"$MIGRATE_ON_START\" = 1 ]; then alembic upgrade head || exit 1; fi; if [ \"$REMINDERS\" = 1 ]; then python -m app.reminders run & fi; exec uvicorn app.main:app --host 0.0.0.0 --port ${PORT} --proxy-headers"]

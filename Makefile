@@ -25,7 +25,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 migrate: $(VENV)/.installed-run
 	$(BIN)/alembic upgrade head
 
+# The reminder sender runs beside the web server and stops with it.
 run: migrate
+	$(BIN)/python -m app.reminders run & sender=$$!; \
+	trap 'kill $$sender 2>/dev/null; wait $$sender' EXIT INT TERM; \
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --proxy-headers
 
 lint: $(VENV)/.installed-test

@@ -4,8 +4,8 @@ Each request that reaches the app's own code is one of four kinds, each with its
 turns (settings `max_concurrent_*`): reads, writes (any method but GET/HEAD/OPTIONS, and the
 share-link pages, which log each opening), password checks (sign-in and registration: Argon2
 takes about 100 ms and 64 MB each) and PDFs (rendered in their own process, a few hundred ms
-each). A request waits for a turn of its kind for at most `queue_seconds`, and at most
-`4 × turns` requests wait at once; past either, it gets 503 with Retry-After at once. Static
+each). A page waits for a turn for at most `queue_seconds`, other kinds five times as long,
+and at most `4 × turns` requests wait at once; past either, it gets 503 with Retry-After at once. Static
 files take no turn.
 
 The turns add up to fewer than the worker threads, and the database pool holds a connection
@@ -107,7 +107,10 @@ class AdmissionMiddleware:
             await self.app(scope, receive, send)
             return
         turns = self.turns(kind)
-        if not await turns.take(self.queue_seconds):
+        # Pages wait briefly (a person is looking at the screen); work that is slow anyway
+        # (a sign-in's password check, a PDF, an import, a save) may wait longer for its turn.
+        wait = self.queue_seconds if kind == "read" else 5 * self.queue_seconds
+        if not await turns.take(wait):
             await _busy(scope, send)
             return
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -54,11 +55,28 @@ class Settings(BaseSettings):
     database_connect_timeout_seconds: int = 5
     database_statement_timeout_ms: int = 15000
 
+    # Web Push (SPEC §13): the VAPID key (base64url, raw 32 bytes or DER; generated into the
+    # data folder in local use) and the contact push services see.
+    vapid_private_key: str = ""
+    vapid_subject: str = "mailto:reminders@ldn-diary.invalid"
+    # Origins besides the known push services that may receive pushes ("http://127.0.0.1:9000"),
+    # comma-separated: a push endpoint is a URL a browser sends, so nothing else is trusted.
+    push_allowed_origins: str = ""
+
     @model_validator(mode="after")
     def _secret_key_present(self) -> Settings:
         if not self.secret_key and self.environment == "production":
             raise ValueError("SECRET_KEY must be set when ENVIRONMENT=production")
         return self
+
+    @property
+    def allowed_push_origins(self) -> frozenset[str]:
+        """PUSH_ALLOWED_ORIGINS as a set of 'scheme://host:port' strings (lower case)."""
+        return frozenset(
+            origin.strip().rstrip("/").lower()
+            for origin in self.push_allowed_origins.split(",")
+            if origin.strip()
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -76,6 +94,28 @@ class Settings(BaseSettings):
         key_file.write_text(key)
         key_file.chmod(0o600)
         return key
+
+    def resolved_vapid_private_key(self) -> str:
+        """The configured VAPID key, or one generated once and kept in the data folder."""
+        if self.vapid_private_key:
+            return self.vapid_private_key
+        key_file = self.data_dir / "vapid_private_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        from app.reminders.webpush import new_private_key
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The web server and the sender may start together: the first link wins, both read it.
+        draft = self.data_dir / f".vapid_private_key.{secrets.token_hex(8)}"
+        draft.write_text(new_private_key())
+        draft.chmod(0o600)
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+        return key_file.read_text().strip()
 
 
 @lru_cache

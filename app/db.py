@@ -23,11 +23,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine, event
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from app.config import Settings
 
@@ -153,6 +153,18 @@ def _begin_immediate(connection: Any) -> None:
 
 def _begin_deferred(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
+
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def fresh(session: Session, row: Row) -> Row:
+    """`row` (read by a dependency, in its own short session) as this session holds it now:
+    the current version, which this transaction may change. 404 when it was deleted since."""
+    current = session.get(type(row), row.id)  # type: ignore[attr-defined]
+    if current is None:
+        raise HTTPException(status_code=404, detail="It was deleted meanwhile")
+    return current
 
 
 async def get_database(request: Request) -> Database:

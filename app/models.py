@@ -76,6 +76,11 @@ class DoseStep(SQLModel, table=True):
     dose_mg: float
     dosing_time: str | None = Field(default=None, max_length=16)
     note: str | None = Field(default=None, max_length=500)
+    # A future step of the plan (SPEC §13), until the patient starts it on its day.
+    planned: bool = False
+    # "capsule" | "liquid" | "cream" | None; liquid LDN also says its strength.
+    form: str | None = Field(default=None, max_length=16)
+    mg_per_ml: float | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -208,3 +213,124 @@ class RegistrationAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     address: str = Field(max_length=64, index=True)
     attempted_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class DosePlan(SQLModel, table=True):
+    """How the patient means to raise the dose (SPEC §13), and their own rule for holding.
+
+    The plan's future steps are ordinary dose steps marked `planned`; this row keeps what made
+    them, so the doctor summary can set the plan against what happened.
+    """
+
+    __tablename__ = "dose_plan"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, unique=True
+        )
+    )
+    template: str | None = Field(default=None, max_length=32)
+    start_date: date | None = None
+    start_mg: float | None = None
+    step_mg: float | None = None
+    every_days: int | None = None
+    target_mg: float | None = None
+    dosing_time: str | None = Field(default=None, max_length=16)
+    form: str | None = Field(default=None, max_length=16)
+    mg_per_ml: float | None = None
+    # The patient's own rule, in their words, shown on step days; never one the app suggests.
+    hold_rule: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class StepDecision(SQLModel, table=True):
+    """What the patient chose on a step day: start the planned dose, hold, or step back.
+
+    It keeps the doses as they were, so it still reads right after the steps change.
+    """
+
+    __tablename__ = "step_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner_column()
+    step_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("dose_step.id", ondelete="SET NULL"), nullable=True),
+    )
+    decided_on: date = Field(index=True)
+    # "start" | "hold" | "step_back"
+    choice: str = Field(max_length=16)
+    planned_mg: float
+    # The dose taken from that day on: the planned one, the one held, or the lower one.
+    dose_mg: float
+    # For "hold" (and optionally "step_back"): how many days the rest of the plan moved.
+    days: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReminderSettings(SQLModel, table=True):
+    """Which reminders the patient wants, at their local time (SPEC §13)."""
+
+    __tablename__ = "reminder_settings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, unique=True
+        )
+    )
+    diary_enabled: bool = False
+    diary_time: str = Field(default="20:00", max_length=5)
+    dose_enabled: bool = False
+    dose_time: str = Field(default="21:30", max_length=5)
+    step_day: bool = False
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PushSubscription(SQLModel, table=True):
+    """A browser's Web Push subscription: where to send, and the keys to encrypt for it."""
+
+    __tablename__ = "push_subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner_column()
+    endpoint: str = Field(max_length=2048, unique=True)
+    p256dh: str = Field(max_length=200)
+    auth: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_sent_at: datetime | None = None
+
+
+class ReminderDelivery(SQLModel, table=True):
+    """One reminder claimed by a sender. The unique key lets exactly one sender claim it."""
+
+    __tablename__ = "reminder_delivery"
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "local_date", name="uq_reminder_delivery_once"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner_column()
+    # "diary" | "dose" | "step_day"
+    kind: str = Field(max_length=16)
+    local_date: date
+    claimed_at: datetime = Field(default_factory=utcnow)
+    # How many browsers got it (0: none subscribed or none answered).
+    delivered: int = 0
+
+
+class CalendarFeed(SQLModel, table=True):
+    """The private calendar address: a random token in the URL, only its hash stored."""
+
+    __tablename__ = "calendar_feed"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, unique=True
+        )
+    )
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)

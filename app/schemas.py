@@ -39,16 +39,20 @@ DoseMg = Annotated[float, Field(strict=True, ge=0, le=50, allow_inf_nan=False)]
 # A real true or false: "yes", "1" or 1 are refused rather than guessed at.
 StrictBool = Annotated[bool, Field(strict=True)]
 DosingTime = Literal["morning", "bedtime"]
+DoseForm = Literal["capsule", "liquid", "cream"]
+# The strength of liquid LDN, in mg per ml (compounded solutions are about 0.5–5 mg/ml).
+MgPerMl = Annotated[float, Field(strict=True, gt=0, le=100, allow_inf_nan=False)]
 TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 EARLIEST_DIARY_DAY = date(2000, 1, 1)
 
 
-def _two_decimals(value: float | None) -> float | None:
+def _milligrams(value: float | None) -> float | None:
+    """A dose to the microgram (0.001 mg): ultra-low doses are written in micrograms."""
     if value is None:
         return None
-    if not math.isfinite(value) or abs(round(value, 2) - value) > 1e-9:
-        raise ValueError("Use at most two decimals, for example 1.5 or 0.25")
-    return round(value, 2)
+    if not math.isfinite(value) or abs(round(value, 3) - value) > 1e-9:
+        raise ValueError("Use at most three decimals, for example 1.5 or 0.125")
+    return round(value, 3)
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -134,7 +138,7 @@ class EntryAnswers(BaseModel):
     @field_validator("dose_mg")
     @classmethod
     def _dose_decimals(cls, value: float | None) -> float | None:
-        return _two_decimals(value)
+        return _milligrams(value)
 
     @field_validator("client_edited_at")
     @classmethod
@@ -246,6 +250,19 @@ def _plausible_step_start(value: date) -> date:
     return value
 
 
+def _strength_only_for_liquid(model: Any) -> Any:
+    if model.mg_per_ml is not None and model.form != "liquid":
+        raise ValueError('mg_per_ml is for liquid LDN only: set form to "liquid" too')
+    return model
+
+
+def volume_ml(dose_mg: float, mg_per_ml: float | None) -> float | None:
+    """How many ml of a liquid hold this dose (two decimals), or None without a strength."""
+    if not mg_per_ml:
+        return None
+    return round(dose_mg / mg_per_ml, 2)
+
+
 class DoseStepCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -253,6 +270,11 @@ class DoseStepCreate(BaseModel):
     dose_mg: DoseMg
     dosing_time: DosingTime | None = None
     note: str | None = Field(default=None, max_length=500)
+    planned: StrictBool = False
+    form: DoseForm | None = None
+    mg_per_ml: MgPerMl | None = None
+
+    _form_fits = model_validator(mode="after")(_strength_only_for_liquid)
 
     _blank = field_validator("note", "dosing_time", mode="before")(_blank_to_none)
     _storable = field_validator("note")(_storable_text)
@@ -260,7 +282,7 @@ class DoseStepCreate(BaseModel):
     @field_validator("dose_mg")
     @classmethod
     def _dose_decimals(cls, value: float) -> float:
-        checked = _two_decimals(value)
+        checked = _milligrams(value)
         assert checked is not None
         return checked
 
@@ -277,6 +299,9 @@ class DoseStepUpdate(BaseModel):
     dose_mg: DoseMg | None = None
     dosing_time: DosingTime | None = None
     note: str | None = Field(default=None, max_length=500)
+    planned: StrictBool | None = None
+    form: DoseForm | None = None
+    mg_per_ml: MgPerMl | None = None
 
     _blank = field_validator("note", "dosing_time", mode="before")(_blank_to_none)
     _storable = field_validator("note")(_storable_text)
@@ -284,7 +309,7 @@ class DoseStepUpdate(BaseModel):
     @field_validator("dose_mg")
     @classmethod
     def _dose_decimals(cls, value: float | None) -> float | None:
-        return _two_decimals(value)
+        return _milligrams(value)
 
     @field_validator("start_date")
     @classmethod
@@ -298,6 +323,11 @@ class DoseStepPublic(BaseModel):
     dose_mg: float
     dosing_time: str | None
     note: str | None
+    planned: bool = False
+    form: str | None = None
+    mg_per_ml: float | None = None
+    # For liquid LDN: how many ml hold the dose (1.5 mg at 1 mg/ml is 1.5 ml).
+    volume_ml: float | None = None
 
 
 class Credentials(BaseModel):
@@ -419,3 +449,182 @@ class ImportSummary(BaseModel):
     revisions_added: int
     revisions_already_there: int
     replaced_dates: list[date]
+    step_decisions_added: int = 0
+    dose_plan_restored: bool = False
+    reminders_restored: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# The titration plan, step-day decisions and reminders (SPEC §13)
+
+PositiveMg = Annotated[float, Field(strict=True, gt=0, le=50, allow_inf_nan=False)]
+PlanTemplateName = Literal["half_mg_weekly", "half_mg_fortnightly", "one_and_a_half_steps"]
+HOLD_DAYS_MAX = 90
+
+
+class DosePlanCreate(BaseModel):
+    """A plan: a named template, or the numbers of a custom one (both start on start_date)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start_date: date
+    template: PlanTemplateName | None = None
+    start_mg: PositiveMg | None = None
+    step_mg: PositiveMg | None = None
+    every_days: int | None = Field(default=None, strict=True, ge=1, le=90)
+    target_mg: PositiveMg | None = None
+    dosing_time: DosingTime | None = None
+    form: DoseForm | None = None
+    mg_per_ml: MgPerMl | None = None
+    hold_rule: str | None = Field(default=None, max_length=500)
+
+    _blank = field_validator("hold_rule", "dosing_time", "template", mode="before")(_blank_to_none)
+    _storable = field_validator("hold_rule")(_storable_text)
+    _form_fits = model_validator(mode="after")(_strength_only_for_liquid)
+
+    @field_validator("start_mg", "step_mg", "target_mg")
+    @classmethod
+    def _dose_precision(cls, value: float | None) -> float | None:
+        return _milligrams(value)
+
+    @field_validator("start_date")
+    @classmethod
+    def _plausible_start(cls, value: date) -> date:
+        if value < EARLIEST_DIARY_DAY:
+            raise ValueError("Start date must be in the year 2000 or later")
+        return value
+
+    @model_validator(mode="after")
+    def _template_or_numbers(self) -> DosePlanCreate:
+        if self.template is not None:
+            return self
+        missing = [
+            name
+            for name in ("start_mg", "step_mg", "every_days", "target_mg")
+            if getattr(self, name) is None
+        ]
+        if missing:
+            raise ValueError(
+                "Give a template, or all of start_mg, step_mg, every_days and target_mg "
+                f"(missing: {', '.join(missing)})"
+            )
+        assert self.start_mg is not None and self.target_mg is not None
+        if self.target_mg < self.start_mg:
+            raise ValueError("target_mg must be at least start_mg")
+        return self
+
+
+class HoldRuleUpdate(BaseModel):
+    """The patient's own rule for holding a step, in their words (or null to remove it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hold_rule: str | None = Field(default=None, max_length=500)
+
+    _blank = field_validator("hold_rule", mode="before")(_blank_to_none)
+    _storable = field_validator("hold_rule")(_storable_text)
+
+
+class DosePlanPublic(BaseModel):
+    template: str | None
+    start_date: date | None
+    start_mg: float | None
+    step_mg: float | None
+    every_days: int | None
+    target_mg: float | None
+    dosing_time: str | None
+    form: str | None
+    mg_per_ml: float | None
+    hold_rule: str | None
+
+
+class DosePlanCreated(BaseModel):
+    plan: DosePlanPublic
+    steps: list[DoseStepPublic]
+
+
+StepChoice = Literal["start", "hold", "step_back"]
+
+
+class StepDecisionCreate(BaseModel):
+    """The answer to the step-day question; `days` moves the rest of the plan later."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    choice: StepChoice
+    days: int | None = Field(default=None, strict=True, ge=1, le=HOLD_DAYS_MAX)
+
+    @model_validator(mode="after")
+    def _hold_needs_days(self) -> StepDecisionCreate:
+        if self.choice == "hold" and self.days is None:
+            raise ValueError("Say for how many days (days, 1–90) the rest of the plan moves")
+        if self.choice == "start" and self.days is not None:
+            raise ValueError("days is only for hold or step_back")
+        return self
+
+
+class StepDecisionPublic(BaseModel):
+    id: int
+    step_id: int | None
+    decided_on: date
+    choice: StepChoice
+    planned_mg: float
+    dose_mg: float
+    days: int | None
+
+
+class ReminderTime(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: StrictBool = False
+    time: str = Field(default="20:00", pattern=TIME_PATTERN)
+
+
+class RemindersSettingsIn(BaseModel):
+    """Reminders at the patient's local time (their time zone)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    diary: ReminderTime = Field(default_factory=ReminderTime)
+    dose: ReminderTime = Field(default_factory=lambda: ReminderTime(time="21:30"))
+    step_day: StrictBool = False
+
+
+class RemindersSettingsPublic(RemindersSettingsIn):
+    timezone: str
+    push_subscriptions: int
+    # The application server key a browser subscribes with (base64url).
+    vapid_public_key: str
+
+
+class PushKeys(BaseModel):
+    p256dh: str = Field(min_length=1, max_length=200)
+    auth: str = Field(min_length=1, max_length=100)
+
+
+class PushSubscriptionIn(BaseModel):
+    """The browser's PushSubscription.toJSON(): endpoint and keys."""
+
+    endpoint: str = Field(min_length=1, max_length=2048)
+    keys: PushKeys
+    expirationTime: int | None = None
+
+
+class PushSubscriptionRemove(BaseModel):
+    endpoint: str = Field(min_length=1, max_length=2048)
+
+
+class PushSubscriptionPublic(BaseModel):
+    id: int
+    endpoint: str
+    created_at: datetime
+
+
+class PushTestResult(BaseModel):
+    sent: int
+    dropped: int
+    failed: int
+
+
+class CalendarFeedCreated(BaseModel):
+    url: str

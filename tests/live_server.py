@@ -62,7 +62,8 @@ class LiveServer:
             cwd=ROOT,
             env=self.env,
         )
-        deadline = time.monotonic() + 60  # a loaded 2-core machine imports slowly
+        # Generous: on a loaded machine (six test runs on two cores) an import alone takes 15 s.
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/login", timeout=1).status_code == 200:

@@ -1,12 +1,18 @@
 """Pure computation behind the comparison tables: plain data in, plain data out, no I/O."""
 
 from app.analysis.comparison import (
+    DEFAULT_PRIMARY_ITEM,
     DEFAULT_SETTLE_DAYS,
+    DETECT_POINTS,
+    MAX_ABS_DIFFERENCE,
     METHOD_TEXT,
     MIN_DAYS_FOR_VERDICT,
+    MIN_MEANINGFUL_POINTS,
     RESPONDER_PAIN_IMPROVEMENT_PCT,
+    RESPONDER_PAIN_MIN_POINTS,
     RESPONDER_RULE_TEXT,
     Band,
+    Caution,
     Comparison,
     ItemStats,
     SideEffectStats,
@@ -16,18 +22,31 @@ from app.analysis.comparison import (
     compare_steps,
     method_text,
 )
-from app.analysis.intervals import MeanDifference, fit_ar1_reml, mean_difference_intervals
+from app.analysis.intervals import (
+    DiaryFit,
+    MeanDifference,
+    fit_ar1_reml,
+    fit_diary,
+    mean_difference_intervals,
+)
 from app.analysis.types import DayRecord, StepInput
 
 __all__ = [
+    "DEFAULT_PRIMARY_ITEM",
     "DEFAULT_SETTLE_DAYS",
+    "DETECT_POINTS",
+    "MAX_ABS_DIFFERENCE",
     "METHOD_TEXT",
     "MIN_DAYS_FOR_VERDICT",
+    "MIN_MEANINGFUL_POINTS",
     "RESPONDER_PAIN_IMPROVEMENT_PCT",
+    "RESPONDER_PAIN_MIN_POINTS",
     "RESPONDER_RULE_TEXT",
     "Band",
+    "Caution",
     "Comparison",
     "DayRecord",
+    "DiaryFit",
     "ItemStats",
     "MeanDifference",
     "SideEffectStats",
@@ -37,6 +56,7 @@ __all__ = [
     "band_for",
     "compare_steps",
     "fit_ar1_reml",
+    "fit_diary",
     "mean_difference_intervals",
     "method_text",
 ]

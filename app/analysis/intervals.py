@@ -53,6 +53,7 @@ calendar. Nothing is O(n²) and no n × n matrix is ever formed.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -222,6 +223,23 @@ class _Ar1Regression:
         if info_pp <= 0.0 or det <= 0.0:
             return None
         return ((info_pp / det, -info_sp / det), (-info_sp / det, info_ss / det))
+
+    def information(self, phi: float, sigma2: float) -> tuple[float, float, float]:
+        """Observed REML information of (σ², φ) at the estimate: (I_σσ, I_σφ, I_φφ)."""
+        step = _DERIVATIVE_STEP
+        rss_low, det_r_low, det_x_low = self.fit(phi - step)
+        rss_high, det_r_high, det_x_high = self.fit(phi + step)
+        rss, det_r, det_x = self.fit(phi)
+        rss_slope = (rss_high - rss_low) / (2.0 * step)
+        rss_curve = (rss_high - 2.0 * rss + rss_low) / step**2
+        dets_curve = (
+            det_r_high + det_x_high - 2.0 * (det_r + det_x) + det_r_low + det_x_low
+        ) / step**2
+        return (
+            (self.n - self.p) / (2.0 * sigma2**2),
+            -rss_slope / (2.0 * sigma2**2),
+            0.5 * (dets_curve + rss_curve / sigma2),
+        )
 
     def reml_phi(self) -> float:
         """φ in PHI_BOUNDS maximising the restricted likelihood."""
@@ -431,3 +449,336 @@ def mean_difference_intervals(
             phi=fit.phi,
         )
     return result
+
+
+# φ this close to its upper bound means the data could not pin it: the search stopped at the wall,
+# and an interval computed there swings with any added day (SPEC §4.1), so none is given.
+PHI_AT_BOUND: Final = PHI_BOUNDS[1] - 0.005
+ParamCov = tuple[tuple[float, float], tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class TrendContrast:
+    """A difference of levels at the same moment, with one linear time trend allowed for.
+
+    `adjusted` is what is left of the difference once a steady drift shared by the whole diary
+    is taken out; `trend_part` is how much the fitted drift alone moves the plain difference
+    (its slope times the time between the two groups' centres).
+    """
+
+    adjusted: float
+    half_width: float
+    trend_part: float
+    # The fitted slope over its standard error: how clearly there is a trend at all.
+    trend_t: float = 0.0
+
+    @property
+    def low(self) -> float:
+        """Lower end of the trend-adjusted interval."""
+        return self.adjusted - self.half_width
+
+    @property
+    def high(self) -> float:
+        """Upper end of the trend-adjusted interval."""
+        return self.adjusted + self.half_width
+
+
+@dataclass(frozen=True)
+class ItemNoise:
+    """One item's part of a diary fit: its days, its step groups and its fitted noise."""
+
+    days: NDArray[np.int64]
+    y: NDArray[np.float64]
+    groups: NDArray[np.intp]
+    labels: NDArray[np.intp]
+    # σ² at the shared φ, floored at the rounding variance; `floored` says the floor was used.
+    sigma2: float
+    floored: bool
+    df: int
+    # Covariance of (σ², φ) from the joint REML information; None when not estimable.
+    param_cov: ParamCov | None
+    # DᵀRD (covariance of the groups' plain means per unit σ²) at the shared φ.
+    cov: NDArray[np.float64]
+
+    def index_of(self, label: int) -> int | None:
+        """Position of a group label among this item's groups, None when it has no days there."""
+        return self.positions.get(label)
+
+    @property
+    def positions(self) -> dict[int, int]:
+        """Group label → position, computed once."""
+        found: dict[int, int] | None = self.__dict__.get("_positions")
+        if found is None:
+            found = {int(label): index for index, label in enumerate(self.labels.tolist())}
+            object.__setattr__(self, "_positions", found)
+        return found
+
+
+@dataclass(frozen=True)
+class DiaryFit:
+    """The noise of a whole diary: one φ shared by its items, σ² per item (SPEC §4.1 power).
+
+    Every item of a diary is the same person's days, so their day-to-day correlation is estimated
+    once from all of them: eight items put eight times the days behind φ, the Satterthwaite
+    degrees of freedom lost to estimating it shrink accordingly, and the t quantile falls from
+    about 2.5 towards 2.0 on a few weeks of data. Each item keeps its own variance and means.
+    """
+
+    phi: float
+    at_bound: bool
+    items: dict[str, ItemNoise]
+    # Standard error of φ from the joint REML information (None when not estimable).
+    phi_se: float | None = None
+
+    def differences(
+        self, key: str, reference: int, level: float = 0.95
+    ) -> dict[int, MeanDifference]:
+        """Each group's plain mean minus the reference group's, with its honest interval."""
+        item = self.items.get(key)
+        if item is None:
+            return {}
+        ref = item.index_of(reference)
+        if ref is None:
+            return {}
+        p = int(item.labels.size)
+        counts = np.bincount(item.groups, minlength=p)
+        means = np.bincount(item.groups, weights=item.y, minlength=p) / counts
+        cov_shifted = None
+        if item.param_cov is not None and not item.floored:
+            cov_shifted = _mean_covariance(item.days, item.groups, p, self.phi + _DERIVATIVE_STEP)
+        quantile = 0.5 + level / 2.0
+        result: dict[int, MeanDifference] = {}
+        for k in range(p):
+            if k == ref:
+                continue
+            unit = item.cov[k, k] + item.cov[ref, ref] - 2.0 * item.cov[k, ref]
+            variance = item.sigma2 * unit
+            df = float(item.df)
+            if cov_shifted is not None and item.param_cov is not None and variance > 0.0:
+                shifted = cov_shifted[k, k] + cov_shifted[ref, ref] - 2.0 * cov_shifted[k, ref]
+                gradient = (unit, item.sigma2 * (shifted - unit) / _DERIVATIVE_STEP)
+                (c_ss, c_sp), (_, c_pp) = item.param_cov
+                spread = (
+                    gradient[0] ** 2 * c_ss
+                    + 2.0 * gradient[0] * gradient[1] * c_sp
+                    + gradient[1] ** 2 * c_pp
+                )
+                if spread > 0.0:
+                    df = min(df, max(1.0, 2.0 * variance**2 / spread))
+            se = math.sqrt(max(variance, 0.0))
+            result[int(item.labels[k])] = MeanDifference(
+                diff=float(means[k] - means[ref]),
+                half_width=float(stdtrit(df, quantile)) * se,
+                se=se,
+                df=df,
+                phi=self.phi,
+            )
+        return result
+
+    def trend_contrasts(
+        self, key: str, reference: int, level: float = 0.95
+    ) -> dict[int, tuple[TrendContrast, ...]]:
+        """Each group against the reference once a time trend is allowed for, two ways.
+
+        The same regression and the same AR(1)-with-gaps noise at the shared φ, plus one column:
+        (1) a steady trend over the whole diary (a slow natural improvement): the step
+        coefficients are then levels at the same moment; (2) a trend within the reference
+        only (a flare fading before the first dose): the group is then compared with the
+        reference's level at its last day, where the reference was heading, not its average.
+        """
+        item = self.items.get(key)
+        if item is None:
+            return {}
+        ref = item.index_of(reference)
+        p = int(item.labels.size)
+        n = int(item.y.size)
+        if ref is None or n - p - 1 < 2:
+            return {}
+        # Months, centred: keeps the trend columns on the scale of the indicators.
+        time = (item.days - item.days.mean()) / 30.0
+        counts = np.bincount(item.groups, minlength=p)
+        centres = np.bincount(item.groups, weights=time, minlength=p) / counts
+        in_ref = item.groups == ref
+        within_ref = np.where(in_ref, time - centres[ref], 0.0)
+        ref_end = float(time[in_ref].max() - centres[ref])
+        quantile = float(stdtrit(n - p - 1, 0.5 + level / 2.0))
+        result: dict[int, list[TrendContrast]] = {}
+        for column, lever in ((time, None), (within_ref, ref_end)):
+            fitted = _gls_with_column(item, column, self.phi)
+            if fitted is None:
+                continue
+            coef, inverse, sigma2 = fitted
+            slope_se = math.sqrt(max(sigma2 * float(inverse[p, p]), 0.0))
+            trend_t = abs(float(coef[p])) / slope_se if slope_se > 0.0 else 0.0
+            for k in range(p):
+                if k == ref:
+                    continue
+                contrast = np.zeros(p + 1)
+                contrast[k], contrast[ref] = 1.0, -1.0
+                if lever is None:
+                    trend_part = float(coef[p] * (centres[k] - centres[ref]))
+                else:
+                    contrast[p] = -lever
+                    trend_part = float(coef[p] * lever)
+                variance = sigma2 * float(contrast @ inverse @ contrast)
+                result.setdefault(int(item.labels[k]), []).append(
+                    TrendContrast(
+                        adjusted=float(contrast @ coef),
+                        half_width=quantile * math.sqrt(max(variance, 0.0)),
+                        trend_part=trend_part,
+                        trend_t=trend_t,
+                    )
+                )
+        return {label: tuple(found) for label, found in result.items()}
+
+    def projected_variance(
+        self,
+        key: str,
+        reference: int,
+        gaps: Sequence[int],
+        days: int,
+        *,
+        phi: float | None = None,
+    ) -> NDArray[np.float64] | None:
+        """Variance of the difference for a step of 1..`days` consecutive rated days.
+
+        One row per gap: the step would start that many calendar days after the reference
+        group's last day; the reference keeps its actual days. Entry [row, m − 1] is the
+        variance with m days in the step. `phi` replaces the fitted φ (a planning value), σ²
+        staying the item's.
+        """
+        item = self.items.get(key)
+        if item is None or days < 1:
+            return None
+        ref = item.index_of(reference)
+        if ref is None:
+            return None
+        m = np.arange(1, days + 1, dtype=np.float64)
+        ref_days = item.days[item.groups == ref]
+        if phi is None or phi == self.phi:
+            phi = self.phi
+            ref_var = float(item.cov[ref, ref])
+        else:
+            alone = np.zeros(ref_days.size, dtype=np.intp)
+            ref_var = float(_mean_covariance(ref_days, alone, 1, phi)[0, 0])
+        if phi == 0.0:
+            row = item.sigma2 * (1.0 / m + ref_var)
+            return np.asarray(np.tile(row, (len(gaps), 1)), dtype=np.float64)
+        power = phi**m
+        # Σ_{k=1}^{m−1} (m − k) φ^k in closed form.
+        pairs = phi * (m * (1.0 - phi) - (1.0 - power)) / (1.0 - phi) ** 2
+        step_var = (m + 2.0 * pairs) / (m * m)
+        tail = float(np.sum(phi ** (ref_days[-1] - ref_days).astype(np.float64)))
+        head = (1.0 - power) / (1.0 - phi) / (m * ref_days.size)
+        decay = phi ** np.maximum(np.asarray(gaps, dtype=np.float64), 1.0)
+        cross = tail * decay[:, None] * head[None, :]
+        return np.asarray(item.sigma2 * (step_var + ref_var - 2.0 * cross), dtype=np.float64)
+
+
+def _gls_with_column(
+    item: ItemNoise, column: NDArray[np.float64], phi: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float] | None:
+    """GLS of the item on its group indicators plus one column, AR(1)-with-gaps noise at φ."""
+    n = int(item.y.size)
+    p = int(item.labels.size)
+    design = np.zeros((n, p + 1))
+    design[np.arange(n), item.groups] = 1.0
+    design[:, p] = column
+    response = item.y - item.y.mean()
+    if phi != 0.0:
+        # Prais–Winsten with gaps, as in the main model.
+        rho = phi ** np.diff(item.days).astype(np.float64)
+        scale = 1.0 / np.sqrt(1.0 - rho * rho)
+        design[1:] = (design[1:] - rho[:, None] * design[:-1]) * scale[:, None]
+        response[1:] = (response[1:] - rho * response[:-1]) * scale
+    try:
+        inverse = np.linalg.inv(design.T @ design)
+    except np.linalg.LinAlgError:
+        return None
+    coef = np.asarray(inverse @ (design.T @ response), dtype=np.float64)
+    residual = response - design @ coef
+    sigma2 = max(float(residual @ residual) / (n - p - 1), SCORE_ROUNDING_VARIANCE)
+    return coef, np.asarray(inverse, dtype=np.float64), sigma2
+
+
+def fit_diary(
+    series: Mapping[str, tuple[ArrayLike, ArrayLike, ArrayLike]],
+    *,
+    min_variance: float = SCORE_ROUNDING_VARIANCE,
+) -> DiaryFit:
+    """Fit every item's scores on its step groups with one AR(1) φ shared by the items.
+
+    `series` maps an item key to (day numbers, values, group labels) of its rated days in the
+    model. φ maximises the summed restricted likelihoods (σ² profiled out per item); the joint
+    observed information then gives each item's (σ², φ) covariance for its Satterthwaite df.
+    Items with no residual degrees of freedom are left out.
+    """
+    prepared: dict[
+        str, tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]]
+    ] = {}
+    models: dict[str, _Ar1Regression] = {}
+    for key, (day_numbers, values, groups) in series.items():
+        days, y, g, labels = _prepare(day_numbers, values, groups)
+        if int(y.size) - int(labels.size) < 1:
+            continue
+        prepared[key] = (days, y, g, labels)
+        model = _Ar1Regression(days, y, g, int(labels.size))
+        if model.fit(0.0)[0] > 1e-9:
+            models[key] = model
+    phi = 0.0
+    if models:
+        fitted = list(models.values())
+
+        def deviance(value: float) -> float:
+            return sum(model.deviance(value) for model in fitted)
+
+        low, high = PHI_BOUNDS
+        candidates = [(deviance(low), low), (deviance(high), high)]
+        found = minimize_scalar(
+            deviance, bounds=PHI_BOUNDS, method="bounded", options={"xatol": _PHI_TOLERANCE}
+        )
+        candidates.append((float(found.fun), float(found.x)))
+        phi = min(candidates)[1]
+
+    # Joint information: each item's (σ²_k, φ) block shares the φ row; the Schur complement of
+    # the σ² block is the information left about φ.
+    infos: dict[str, tuple[float, float, float]] = {}
+    for key, model in models.items():
+        sigma2 = model.sigma2(phi)
+        if sigma2 > 0.0:
+            infos[key] = model.information(phi, sigma2)
+    # An item whose likelihood curves the wrong way at φ̂ (φ̂ at the bound of 0 while its own days
+    # lean negative) says nothing about φ's spread: it adds no information, rather than less.
+    phi_info = sum(max(i_pp - i_sp**2 / i_ss, 0.0) for i_ss, i_sp, i_pp in infos.values())
+    items: dict[str, ItemNoise] = {}
+    for key, (days, y, g, labels) in prepared.items():
+        p = int(labels.size)
+        fitted_model = models.get(key)
+        raw = fitted_model.sigma2(phi) if fitted_model is not None else 0.0
+        floored = raw < min_variance
+        param_cov: ParamCov | None = None
+        info = infos.get(key)
+        if info is not None and phi_info > 0.0 and not floored:
+            i_ss, i_sp, _ = info
+            ratio = i_sp / i_ss
+            param_cov = (
+                (1.0 / i_ss + ratio**2 / phi_info, -ratio / phi_info),
+                (-ratio / phi_info, 1.0 / phi_info),
+            )
+        items[key] = ItemNoise(
+            days=days,
+            y=y,
+            groups=g,
+            labels=labels,
+            sigma2=max(raw, min_variance),
+            floored=floored,
+            df=int(y.size) - p,
+            param_cov=param_cov,
+            cov=_mean_covariance(days, g, p, phi),
+        )
+    return DiaryFit(
+        phi=phi,
+        at_bound=phi >= PHI_AT_BOUND,
+        items=items,
+        phi_se=math.sqrt(1.0 / phi_info) if phi_info > 0.0 else None,
+    )

@@ -7,8 +7,10 @@ from app.api import (
     auth,
     backup,
     comparison,
+    dose_plan,
     dose_steps,
     entries,
+    reminders,
     report,
     revisions,
     share_links,
@@ -18,6 +20,8 @@ router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
 router.include_router(entries.router)
 router.include_router(dose_steps.router)
+router.include_router(dose_plan.router)
+router.include_router(reminders.router)
 router.include_router(comparison.router)
 router.include_router(report.router)
 router.include_router(share_links.router)

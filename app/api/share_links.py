@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from app.api.report import checked_options
-from app.db import DatabaseDep
+from app.db import DatabaseDep, fresh
 from app.deps import ApiOwnedShareLink, ApiUser
 from app.models import ShareLink, ShareLinkOpening
 from app.schemas import (
@@ -81,5 +81,5 @@ def list_links(user: ApiUser, database: DatabaseDep) -> list[ShareLinkPublic]:
 def revoke_link(link: ApiOwnedShareLink, database: DatabaseDep) -> Response:
     """Stop the link at once (it then answers 404); its openings stay listed."""
     with database.write() as session:
-        share_links.revoke(session, link=link)
+        share_links.revoke(session, link=fresh(session, link))
     return Response(status_code=204)

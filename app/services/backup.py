@@ -23,24 +23,48 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Field,
     StrictBool,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from sqlmodel import Session, col, select
 
 from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
-from app.models import DiaryEntry, DoseStep, EntryRevision, User, utcnow
-from app.schemas import DatedEntryAnswers, DoseStepCreate, EntryAnswers
-from app.services import entries
+from app.models import (
+    DiaryEntry,
+    DosePlan,
+    DoseStep,
+    EntryRevision,
+    ReminderSettings,
+    StepDecision,
+    User,
+    utcnow,
+)
+from app.reminders import store as reminder_store
+from app.schemas import (
+    DatedEntryAnswers,
+    DoseForm,
+    DoseStepCreate,
+    DosingTime,
+    EntryAnswers,
+    MgPerMl,
+    RemindersSettingsIn,
+    StepChoice,
+    _storable_text,
+)
+from app.services import dose_plan, entries
 from app.services.dose_steps import format_day, format_mg, list_steps, step_in_force
 from app.services.revisions import as_utc
 
 FORMAT = "ldn-diary-backup"
 VERSION = 1
-LISTS = ("dose_steps", "entries", "revisions")
+LISTS = ("dose_steps", "entries", "revisions", "step_decisions")
+# The titration plan and the reminder times (SPEC §13): one object each, or null.
+OBJECTS = ("dose_plan", "reminders")
 TOP_LEVEL_KEYS = frozenset(
-    {"format", "version", "exported_at", "account", "provenance_seal", *LISTS}
+    {"format", "version", "exported_at", "account", "provenance_seal", *LISTS, *OBJECTS}
 )
 # A file larger than this is refused before it is read: five years of daily entries, each
 # edited a few times, come to about 4 MB.
@@ -75,6 +99,38 @@ Moment = Annotated[datetime, AfterValidator(_utc_moment)]
 class BackupDoseStep(DoseStepCreate):
     created_at: Moment | None = None
     updated_at: Moment | None = None
+
+
+class BackupDosePlan(BaseModel):
+    """The plan that made the planned steps, and the patient's own hold rule."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template: Literal["half_mg_weekly", "half_mg_fortnightly", "one_and_a_half_steps"] | None = None
+    start_date: Day | None = None
+    start_mg: Annotated[float, Field(strict=True, gt=0, le=50, allow_inf_nan=False)] | None = None
+    step_mg: Annotated[float, Field(strict=True, gt=0, le=50, allow_inf_nan=False)] | None = None
+    every_days: Annotated[int, Field(strict=True, ge=1, le=90)] | None = None
+    target_mg: Annotated[float, Field(strict=True, gt=0, le=50, allow_inf_nan=False)] | None = None
+    dosing_time: DosingTime | None = None
+    form: DoseForm | None = None
+    mg_per_ml: MgPerMl | None = None
+    hold_rule: Annotated[str, Field(max_length=500)] | None = None
+
+    _storable = field_validator("hold_rule")(_storable_text)
+
+
+class BackupStepDecision(BaseModel):
+    """A step-day answer, with the doses it was about."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decided_on: Day
+    choice: StepChoice
+    planned_mg: Annotated[float, Field(strict=True, ge=0, le=50, allow_inf_nan=False)]
+    dose_mg: Annotated[float, Field(strict=True, ge=0, le=50, allow_inf_nan=False)]
+    days: Annotated[int, Field(strict=True, ge=1, le=90)] | None = None
+    created_at: Moment | None = None
 
 
 class BackupEntry(DatedEntryAnswers):
@@ -139,6 +195,9 @@ def _step_row(step: DoseStep) -> dict[str, Any]:
         "dose_mg": step.dose_mg,
         "dosing_time": step.dosing_time,
         "note": step.note,
+        "planned": step.planned,
+        "form": step.form,
+        "mg_per_ml": step.mg_per_ml,
         "created_at": _stamp(step.created_at),
         "updated_at": _stamp(step.updated_at),
     }
@@ -181,10 +240,37 @@ def export_backup(session: Session, *, user: User, seal_key: str | None = None) 
         "revisions": [
             _revision_row(revision) for revision in all_revisions(session, user_id=user.id)
         ],
+        "dose_plan": _plan_row(dose_plan.get_plan(session, user_id=user.id)),
+        "step_decisions": [
+            _decision_row(decision)
+            for decision in dose_plan.list_decisions(session, user_id=user.id)
+        ],
+        "reminders": reminder_store.as_schema(
+            reminder_store.get_settings(session, user_id=user.id)
+        ).model_dump(),
     }
     if seal_key:
         document["provenance_seal"] = provenance_seal(seal_key, rows)
     return document
+
+
+def _plan_row(plan: DosePlan | None) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+    return BackupDosePlan.model_validate(
+        {name: getattr(plan, name) for name in BackupDosePlan.model_fields}
+    ).model_dump(mode="json")
+
+
+def _decision_row(decision: StepDecision) -> dict[str, Any]:
+    return {
+        "decided_on": decision.decided_on.isoformat(),
+        "choice": decision.choice,
+        "planned_mg": decision.planned_mg,
+        "dose_mg": decision.dose_mg,
+        "days": decision.days,
+        "created_at": _stamp(decision.created_at),
+    }
 
 
 def provenance_seal(key: str, rows: Sequence[Any]) -> str:
@@ -311,10 +397,21 @@ class ImportPlan:
     # The file was exported by this server and not changed since (its provenance seal
     # holds): its days' first-save times and retrospective flags are trusted.
     provenance_trusted: bool = False
+    plan: BackupDosePlan | None = None
+    new_decisions: list[BackupStepDecision] = field(default_factory=list)
+    reminders: RemindersSettingsIn | None = None
 
     @property
     def changes_anything(self) -> bool:
-        return bool(self.new_steps or self.new_days or self.replaced_days or self.new_revisions)
+        return bool(
+            self.new_steps
+            or self.new_days
+            or self.replaced_days
+            or self.new_revisions
+            or self.plan
+            or self.new_decisions
+            or self.reminders
+        )
 
     def summary(self) -> dict[str, Any]:
         """The counts the preview and the API report."""
@@ -327,6 +424,9 @@ class ImportPlan:
             "revisions_added": len(self.new_revisions),
             "revisions_already_there": self.known_revisions,
             "replaced_dates": [row.date for row in self.replaced_days],
+            "step_decisions_added": len(self.new_decisions),
+            "dose_plan_restored": self.plan is not None,
+            "reminders_restored": self.reminders is not None,
         }
 
 
@@ -416,6 +516,9 @@ def _check_envelope(document: Any) -> list[RowError]:
     for key in LISTS:
         if not isinstance(document.get(key, []), list):
             errors.append(RowError((key,), "must be a list"))
+    for key in OBJECTS:
+        if not isinstance(document.get(key) or {}, dict):
+            errors.append(RowError((key,), "must be an object or null"))
     return errors
 
 
@@ -440,7 +543,12 @@ def _flat_answers(row: EntryAnswers) -> dict[str, Any]:
 
 
 def _same_step(step: DoseStep, row: BackupDoseStep) -> bool:
-    return (step.dose_mg, step.dosing_time, step.note) == (row.dose_mg, row.dosing_time, row.note)
+    fields = ("dose_mg", "dosing_time", "note", "planned", "form", "mg_per_ml")
+    return all(getattr(step, name) == getattr(row, name) for name in fields)
+
+
+def _decision_key(row: StepDecision | BackupStepDecision) -> tuple[Any, ...]:
+    return (row.decided_on, row.choice, row.planned_mg, row.dose_mg, row.days)
 
 
 def _describe_step(step: DoseStep) -> str:
@@ -578,9 +686,65 @@ def plan_import(
         else:
             plan.new_revisions.append(revision)
 
+    _plan_the_plan(session, user_id=user.id, document=document, plan=plan, errors=errors)
     if errors:
         raise ImportRefused(errors)
     return plan
+
+
+def _plan_the_plan(
+    session: Session, *, user_id: int, document: Any, plan: ImportPlan, errors: list[RowError]
+) -> None:
+    """The titration plan, step-day answers and reminder times of the file (SPEC §13).
+
+    The file's plan and reminder times replace the account's; answers already there are not
+    added twice.
+    """
+    if document.get("dose_plan") is not None:
+        plan.plan = _validate_row(BackupDosePlan, document["dose_plan"], ("dose_plan",), errors)
+    if document.get("reminders") is not None:
+        plan.reminders = _validate_row(
+            RemindersSettingsIn, document["reminders"], ("reminders",), errors
+        )
+    known = Counter(
+        _decision_key(row) for row in dose_plan.list_decisions(session, user_id=user_id)
+    )
+    for index, raw in enumerate(document.get("step_decisions", [])):
+        decision = _validate_row(BackupStepDecision, raw, ("step_decisions", index), errors)
+        if decision is None:
+            continue
+        key = _decision_key(decision)
+        if known[key] > 0:
+            known[key] -= 1
+        else:
+            plan.new_decisions.append(decision)
+
+
+def _apply_the_plan(session: Session, *, user_id: int, plan: ImportPlan, now: datetime) -> None:
+    if plan.plan is not None:
+        row = dose_plan.get_plan(session, user_id=user_id) or DosePlan(user_id=user_id)
+        for name, value in plan.plan.model_dump().items():
+            setattr(row, name, value)
+        row.updated_at = now
+        session.add(row)
+    for decision in plan.new_decisions:
+        session.add(
+            StepDecision(
+                user_id=user_id,
+                **decision.model_dump(exclude={"created_at"}),
+                created_at=as_utc(decision.created_at) if decision.created_at else now,
+            )
+        )
+    if plan.reminders is not None:
+        settings = reminder_store.get_settings(session, user_id=user_id)
+        settings = settings if settings.id is not None else ReminderSettings(user_id=user_id)
+        settings.diary_enabled = plan.reminders.diary.enabled
+        settings.diary_time = plan.reminders.diary.time
+        settings.dose_enabled = plan.reminders.dose.enabled
+        settings.dose_time = plan.reminders.dose.time
+        settings.step_day = plan.reminders.step_day
+        settings.updated_at = now
+        session.add(settings)
 
 
 def apply_import(session: Session, *, user: User, plan: ImportPlan) -> None:
@@ -596,6 +760,9 @@ def apply_import(session: Session, *, user: User, plan: ImportPlan) -> None:
                     dose_mg=step.dose_mg,
                     dosing_time=step.dosing_time,
                     note=step.note,
+                    planned=step.planned,
+                    form=step.form,
+                    mg_per_ml=step.mg_per_ml if step.form == "liquid" else None,
                     created_at=as_utc(step.created_at) if step.created_at else now,
                     updated_at=as_utc(step.updated_at) if step.updated_at else now,
                 )
@@ -648,6 +815,7 @@ def apply_import(session: Session, *, user: User, plan: ImportPlan) -> None:
                     edit_key=entries.snapshot_edit_key(revision.data),
                 )
             )
+        _apply_the_plan(session, user_id=user.id, plan=plan, now=now)
         session.commit()
     except Exception:
         session.rollback()

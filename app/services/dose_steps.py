@@ -96,6 +96,8 @@ def add_step(session: Session, *, user_id: int, data: DoseStepCreate) -> DoseSte
     if count >= MAX_STEPS:
         raise TooManySteps()
     step = DoseStep(user_id=user_id, **data.model_dump())
+    if step.form != "liquid":
+        step.mg_per_ml = None
     session.add(step)
     _commit_unless_date_taken(session, user_id=user_id, start=data.start_date, except_id=None)
     session.refresh(step)
@@ -128,9 +130,11 @@ def update_step(session: Session, *, step: DoseStep, data: DoseStepUpdate) -> Do
     ):
         raise StepDateTaken(new_start)
     for key, value in changes.items():
-        if key in ("start_date", "dose_mg") and value is None:
+        if key in ("start_date", "dose_mg", "planned") and value is None:
             continue  # required on a step: an explicit null means "leave as is"
         setattr(step, key, value)
+    if step.form != "liquid":
+        step.mg_per_ml = None  # a strength means something for a liquid only
     step.updated_at = utcnow()
     session.add(step)
     _commit_unless_date_taken(
@@ -153,6 +157,11 @@ def step_in_force(steps: Sequence[DoseStep], day: date) -> DoseStep | None:
             break
         current = step
     return current
+
+
+def first_dose_day(steps: Sequence[DoseStep]) -> date | None:
+    """The day of the first step with a dose above 0: the baseline ends the day before."""
+    return next((step.start_date for step in steps if step.dose_mg > 0), None)
 
 
 @dataclass(frozen=True)

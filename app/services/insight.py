@@ -13,9 +13,16 @@ from datetime import date, timedelta
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from app.analysis import Comparison, DayRecord, StepInput, compare_steps
+from app.analysis import (
+    Comparison,
+    DayRecord,
+    ItemStats,
+    StepComparison,
+    StepInput,
+    compare_steps,
+)
 from app.charts import DoseBand
-from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
+from app.items import ITEMS_BY_KEY, RATED_KEYS, SIDE_EFFECT_KEYS
 from app.models import DiaryEntry, DoseStep, User
 from app.services.dose_steps import list_steps, timeline
 from app.services.entries import patient_today
@@ -70,16 +77,36 @@ def step_inputs(steps: Sequence[DoseStep]) -> list[StepInput]:
     ]
 
 
-def comparison_for(session: Session, *, user: User, settle_days: int) -> Comparison:
-    """The SPEC §4 comparison of every dose step with baseline, for the whole diary."""
+class UnknownReference(LookupError):
+    """The step asked for as the reference is not one of this patient's begun dose steps."""
+
+
+def comparison_for(
+    session: Session,
+    *,
+    user: User,
+    settle_days: int,
+    reference: int | None = None,
+    primary_item: str | None = None,
+) -> Comparison:
+    """The SPEC §4 comparison of every dose step with baseline (or `reference`), whole diary.
+
+    Raises UnknownReference when `reference` is not one of the patient's begun dose steps
+    (another patient's step is unknown exactly like one that does not exist).
+    """
     assert user.id is not None
     steps = list_steps(session, user_id=user.id)
-    return compare_steps(
-        day_records(session, user_id=user.id),
-        step_inputs(steps),
-        today=patient_today(user),
-        settle_days=settle_days,
-    )
+    try:
+        return compare_steps(
+            day_records(session, user_id=user.id),
+            step_inputs(steps),
+            today=patient_today(user),
+            settle_days=settle_days,
+            reference=reference,
+            primary_item=primary_item,
+        )
+    except KeyError as error:
+        raise UnknownReference(str(error)) from None
 
 
 RANGES: dict[str, int | None] = {"30": 30, "90": 90, "365": 365, "all": None}
@@ -144,3 +171,102 @@ def dose_bands(steps: Sequence[DoseStep], start: date, end: date) -> list[DoseBa
             )
         )
     return bands
+
+
+# --- the comparison in plain words (SPEC §4.1), shared by /compare and the doctor summary ----
+
+
+def item_label(key: str) -> str:
+    """The item's label as the diary shows it; a key the vocabulary lacks reads as itself."""
+    item = ITEMS_BY_KEY.get(key)
+    return item.label if item is not None else key.replace("_", " ").capitalize()
+
+
+def clear_change_words(key: str, stats: ItemStats) -> str:
+    """'pain clearly lower (better), by about 17 points' for a change that holds."""
+    diff = stats.diff_vs_baseline or 0.0
+    way = "higher" if diff > 0 else "lower"
+    if stats.verdict in ("improved", "worse"):
+        way += " (better)" if stats.verdict == "improved" else " (worse)"
+    points = max(round(abs(diff)), 1)
+    unit = "point" if points == 1 else "points"
+    return f"{item_label(key).lower()} clearly {way}, by about {points} {unit}"
+
+
+def step_summary(step: StepComparison, *, label: str, against: str | None = None) -> str:
+    """One plain sentence from the step's headline, for a tired reader (SPEC §4.1).
+
+    'At 3 mg: pain clearly lower (better), by about 17 points; nothing else clearly changed
+    (1 of 8 items).' Only the Holm-corrected headline is named, so eight items and three
+    steps do not make a change out of chance.
+    """
+    # "At 3 mg", "At baseline", "At pause".
+    label = label.lower() if label in ("Baseline", "Pause") else label
+    where = f"At {label}" if against is None else f"At {label}, against {against}"
+    compared = step.comparisons
+    if not compared:
+        return f"{where}: not enough days yet to say what changed."
+    parts = [clear_change_words(key, step.items[key]) for key in step.headline]
+    noun = "item" if compared == 1 else "items"
+    if not parts:
+        return f"{where}: no clear change in any of the {compared} {noun} yet."
+    rest = "" if len(parts) == compared else "; nothing else clearly changed"
+    return f"{where}: {'; '.join(parts)}{rest} ({len(parts)} of {compared} {noun})."
+
+
+def caution_words(key: str, stats: ItemStats, *, reference_is_baseline: bool = True) -> str | None:
+    """The 'trend' caution said plainly; None without one."""
+    if "trend" not in stats.cautions or stats.diff_vs_baseline is None:
+        return None
+    way = "falling" if stats.diff_vs_baseline < 0 else "rising"
+    before = "before LDN" if reference_is_baseline else "over time"
+    label = item_label(key)
+    # "Overall symptoms were", "Dreams were", "Stress was".
+    verb = "were" if label.endswith("s") and not label.endswith("ss") else "was"
+    return f"{label} {verb} already {way} {before}: part of this change may have happened anyway."
+
+
+def weeks_or_days(days: int) -> str:
+    """'10 days', 'about 5 weeks', 'about 4 months'."""
+    if days < 14:
+        return f"{days} days"
+    if days < 120:
+        return f"about {round(days / 7)} weeks"
+    return f"about {round(days / 30.4)} months"
+
+
+def detect_words(key: str, stats: ItemStats, points: int = 15) -> str | None:
+    """How long a true change of `points` usually takes to show, from the diary's own noise."""
+    if stats.days_to_detect is None:
+        return None
+    days = stats.days_to_detect.get(str(points))
+    name = item_label(key).lower()
+    if days is None:
+        return (
+            f"At your day-to-day variation, a {points}-point change in {name} may not show "
+            "clearly even after months: the baseline is short or varies a lot."
+        )
+    return (
+        f"At your day-to-day variation, a {points}-point change in {name} usually shows after "
+        f"{weeks_or_days(days)} on a dose."
+    )
+
+
+def more_days_words(stats: ItemStats) -> str | None:
+    """'about 9 more days on this dose would help' for a not-enough-data verdict."""
+    if stats.verdict != "not enough data" or stats.more_days is None:
+        return None
+    return f"about {weeks_or_days(stats.more_days)} more on this dose would help".replace(
+        "about about", "about"
+    )
+
+
+def current_step(comparison: Comparison) -> StepComparison | None:
+    """The latest step that is compared (not the reference), with a rated day if any has one."""
+    compared = [step for step in comparison.steps if not step.is_reference]
+    if comparison.reference is None:
+        return None
+    with_data = [step for step in compared if any(stats.n for stats in step.items.values())]
+    if with_data:
+        return with_data[-1]
+    return compared[-1] if compared else None

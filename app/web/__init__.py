@@ -6,6 +6,7 @@ from app.security import require_csrf
 from app.web import (
     api_docs,
     auth,
+    calendar,
     doses,
     entries,
     home,
@@ -29,3 +30,4 @@ router.include_router(shared.router)
 router.include_router(api_docs.router)
 router.include_router(pwa.router)
 router.include_router(settings.router)
+router.include_router(calendar.router)

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from app.db import Database, DatabaseDep
+from app.db import Database, DatabaseDep, fresh
 from app.deps import WebOwnedStep, WebUser
 from app.models import DoseStep, User
 from app.schemas import DoseStepCreate, DoseStepUpdate
@@ -158,7 +158,9 @@ def _edit_step(
         try:
             with database.write() as session:
                 dose_steps.update_step(
-                    session, step=step, data=DoseStepUpdate.model_validate(data.model_dump())
+                    session,
+                    step=fresh(session, step),
+                    data=DoseStepUpdate.model_validate(data.model_dump()),
                 )
         except dose_steps.StepRefused as refusal:
             errors = {refusal.field: str(refusal)}
@@ -170,5 +172,5 @@ def _edit_step(
 @router.post("/doses/{step_id}/delete")
 def delete_step(database: DatabaseDep, step: WebOwnedStep) -> Response:
     with database.write() as session:
-        dose_steps.delete_step(session, step=step)
+        dose_steps.delete_step(session, step=fresh(session, step))
     return RedirectResponse("/doses?message=deleted", status_code=303)

@@ -16,7 +16,14 @@ from app.deps import WebUser
 from app.models import DiaryEntry, User
 from app.schemas import EARLIEST_DIARY_DAY
 from app.services import dose_steps, entries
-from app.web.entry_form import ParsedForm, form_values, parse_entry_form, problems
+from app.web.entry_form import (
+    ParsedForm,
+    form_values,
+    no_side_effects,
+    parse_entry_form,
+    problems,
+    side_effects_open,
+)
 from app.web.revisions import day_history
 from app.web.templating import is_htmx, render
 
@@ -43,13 +50,22 @@ def _form_context(
     rows = dose_steps.timeline(steps)
     in_force = next((row for row in reversed(rows) if row.step.start_date <= day), None)
     today = entries.patient_today(user)
+    # Before the first dose (the baseline) there is no LDN to take or to tolerate yet.
+    first_dose = dose_steps.first_dose_day(steps)
+    on_ldn = not steps or (first_dose is not None and day >= first_dose)
+    taking = in_force is None or in_force.step.dose_mg > 0
     return {
         "day": day,
         "today": today,
         "entry": entry,
         "in_force": in_force,
         "has_steps": bool(steps),
-        "check_in_due": entries.check_in_due(session, user_id=user.id, day=day),
+        "asks_dose": not steps or (on_ldn and taking),
+        "asks_check_in": on_ldn,
+        # Asked on the day itself: a past day is not "due today".
+        "check_in_due": on_ldn
+        and day == today
+        and entries.check_in_due(session, user_id=user.id, day=day),
         "previous_day": day - timedelta(days=1),
         "next_day": day + timedelta(days=1) if day < today else None,
         "is_future": day > today,
@@ -78,10 +94,13 @@ def _show_form(
         raw_page = request.query_params.get("history_page", "1")
         history_page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 1
         context = _form_context(session, user, day, entry, history_page=history_page)
+    context_values = values if values is not None else form_values(entry)
     context.update(
-        values=values if values is not None else form_values(entry),
+        values=context_values,
         errors=errors or {},
         problems=problems(errors or {}),
+        no_side_effects=no_side_effects(context_values),
+        side_effects_open=side_effects_open(context_values, errors or {}),
         saved=saved,
         welcome=request.query_params.get("welcome") == "1",
     )

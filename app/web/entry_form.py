@@ -107,10 +107,15 @@ def parse_entry_form(form: FormData) -> ParsedForm:
         if not unanswered:
             data[key] = _whole_number(raw, key, errors, 0, 100)
 
+    # "No side effects" in one tap: every effect not rated otherwise is none (0).
+    none_at_all = "no_side_effects" in form
+    values["no_side_effects"] = none_at_all
     side_effects: dict[str, Any] = {}
     for key in SIDE_EFFECT_KEYS:
         raw = _text(form, key)
         values[key] = raw
+        if raw == "" and none_at_all:
+            raw = "0"
         side_effects[key] = _whole_number(raw, key, errors, 0, 3)
     data["side_effects"] = side_effects
 
@@ -164,6 +169,19 @@ def _messages(invalid: ValidationError) -> dict[str, str]:
             text = str(error["msg"]).removeprefix("Value error, ")
         messages.setdefault(key, text)
     return messages
+
+
+def no_side_effects(values: dict[str, Any]) -> bool:
+    """Whether the form shows "No side effects" ticked: as sent, or every effect saved as none."""
+    return bool(values.get("no_side_effects")) or all(
+        values.get(key) == "0" for key in SIDE_EFFECT_KEYS
+    )
+
+
+def side_effects_open(values: dict[str, Any], errors: dict[str, str]) -> bool:
+    """The list of side effects opens when one was rated above none or needs another look."""
+    rated = any(values.get(key) in ("1", "2", "3") for key in SIDE_EFFECT_KEYS)
+    return rated or any(key in errors for key in (*SIDE_EFFECT_KEYS, "other_text"))
 
 
 def form_values(entry: DiaryEntry | None) -> dict[str, Any]:

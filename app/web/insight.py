@@ -31,7 +31,7 @@ from app.charts import (
 )
 from app.db import DatabaseDep
 from app.deps import WebUser
-from app.items import ITEMS_BY_KEY, RATED_ITEMS, RatedItem
+from app.items import RATED_ITEMS, RatedItem
 from app.services import insight
 from app.services.report import step_label
 from app.web.templating import render
@@ -194,6 +194,7 @@ class ItemLine:
     stats: ItemStats
     summary: str
     change: str
+    caution: str | None
     judgement: str
     # CSS hook: the verdict, or "small" for a clear change under 10% (not coloured as news).
     tone: str
@@ -231,19 +232,23 @@ def _judgement(stats: ItemStats, baseline: ItemStats | None) -> str:
     """The band and the verdict in one phrase that never contradicts the change words.
 
     The change words already say which way ("14.2% worse"), so this says only how sure and,
-    for an improvement, how big; a clear change under 10% is called what it is.
+    for an improvement, how big; a clear change under 10% (or under 5 points) is called what
+    it is. A band is only said when the change is clear.
     """
     if stats.verdict == "not enough data":
+        more = insight.more_days_words(stats)
         if stats.n < MIN_DAYS_FOR_VERDICT:
-            return f"not enough data yet — {stats.n} of {MIN_DAYS_FOR_VERDICT} days"
-        if baseline is not None and baseline.n < MIN_DAYS_FOR_VERDICT:
+            said = f"not enough data yet — {stats.n} of {MIN_DAYS_FOR_VERDICT} days"
+        elif baseline is not None and baseline.n < MIN_DAYS_FOR_VERDICT:
             return f"not enough baseline data — {baseline.n} of {MIN_DAYS_FOR_VERDICT} days"
-        return "not enough data yet"
-    if stats.verdict in ("no clear change", "no baseline", "baseline"):
+        else:
+            said = "not enough data yet — the days so far vary too much to tell"
+        return f"{said}; {more}" if more else said
+    if stats.verdict in ("no clear change", "no baseline", "baseline", "reference"):
         return stats.verdict
     # Improved, worse, higher or lower: the interval leaves out no change.
     if stats.band == "no meaningful change":
-        return "a small but clear change — under 10%, no meaningful change"
+        return "a small but clear change — no meaningful change"
     if stats.band in ("minimal", "moderate", "substantial"):
         return f"a clear, {stats.band} improvement"
     return "a clear change"
@@ -257,18 +262,26 @@ def _interval_words(stats: ItemStats) -> str | None:
 
 
 def _item_line(
-    item: RatedItem, stats: ItemStats, baseline: ItemStats | None, *, is_baseline: bool
+    item: RatedItem,
+    stats: ItemStats,
+    baseline: ItemStats | None,
+    *,
+    is_baseline: bool,
+    reference_name: str = "baseline",
 ) -> ItemLine:
     summary = (
         f"{item.label} {stats.mean:.0f}" if stats.mean is not None else f"{item.label} not rated"
     )
     if not is_baseline and baseline is not None and baseline.mean is not None:
-        summary += f" (was {baseline.mean:.0f} at baseline)"
+        summary += f" (was {baseline.mean:.0f} at {reference_name})"
+    clear = stats.verdict in ("improved", "worse", "higher", "lower")
     return ItemLine(
         item=item,
         stats=stats,
         summary=summary,
-        change=_change_words(item, stats),
+        # A percentage beside "no clear change" reads as a contradiction: only when clear.
+        change=_change_words(item, stats) if clear else "",
+        caution=insight.caution_words(item.key, stats),
         judgement=_judgement(stats, baseline),
         tone="small"
         if stats.band == "no meaningful change" and stats.verdict in ("improved", "worse")
@@ -303,7 +316,9 @@ def _responder_words(step: StepComparison, baseline: StepComparison | None) -> s
         return "not judged — this is the baseline the doses are compared with"
     if baseline is None:
         return "not judged — there is no baseline to compare with"
-    pain, base_pain = step.items["pain"], baseline.items["pain"]
+    pain, base_pain = step.items.get("pain"), baseline.items.get("pain")
+    if pain is None or base_pain is None:
+        return "not judged — pain is not rated"
     if pain.n < MIN_DAYS_FOR_VERDICT:
         return (
             f"not judged yet — not enough data: pain rated on {pain.n} of the "
@@ -319,15 +334,16 @@ def _responder_words(step: StepComparison, baseline: StepComparison | None) -> s
     if pain.improvement_pct is None:
         return "not judged — baseline pain was 0, so there is no percentage to compare"
     unjudged = [
-        ITEMS_BY_KEY[key].label.lower()
+        insight.item_label(key).lower()
         for key in ("fatigue", "sleep_quality")
-        if step.items[key].verdict == "not enough data"
+        if key not in step.items or step.items[key].verdict == "not enough data"
     ]
     which = " and ".join(unjudged) or "fatigue or sleep"
     verb = "have" if len(unjudged) == 2 else "has"
     return (
-        f"not judged yet — not enough data: pain is 30% or more better, but {which} {verb} "
-        f"fewer than {MIN_DAYS_FOR_VERDICT} rated days in this step or the baseline"
+        f"not judged yet — not enough data: pain is clearly 30% and 10 points or more better, "
+        f"but {which} {verb} fewer than {MIN_DAYS_FOR_VERDICT} rated days in this step or the "
+        "baseline"
     )
 
 
@@ -337,37 +353,92 @@ def compare_page(
     database: DatabaseDep,
     user: WebUser,
     settle: Annotated[str, Query(alias="settle_days")] = str(DEFAULT_SETTLE_DAYS),
+    reference_text: Annotated[str, Query(alias="reference")] = "",
 ) -> Response:
     settle_days = int(settle) if settle.isdigit() else DEFAULT_SETTLE_DAYS
     settle_days = min(settle_days, 14)
+    reference = int(reference_text) if reference_text.isdigit() else None
     with database.read() as session:
-        result = insight.comparison_for(session, user=user, settle_days=settle_days)
+        try:
+            result = insight.comparison_for(
+                session, user=user, settle_days=settle_days, reference=reference
+            )
+        except insight.UnknownReference:
+            # A stale or foreign step id in the address: compare with the baseline instead.
+            reference = None
+            result = insight.comparison_for(session, user=user, settle_days=settle_days)
+    against = result.reference
     baseline = result.baseline
+    against_baseline = against is not None and against.is_baseline
+    reference_name = (
+        "baseline" if against is None or against_baseline else step_label(against, short=True)
+    )
+    current = insight.current_step(result)
     sections = []
-    for step in result.steps:
+    # The current dose first, then back in time: what the patient came to see leads.
+    for step in reversed(result.steps):
         lines = [
             _item_line(
                 item,
                 step.items[item.key],
-                baseline.items[item.key] if baseline else None,
-                is_baseline=step.is_baseline,
+                against.items[item.key] if against else None,
+                is_baseline=step.is_reference,
+                reference_name=reference_name,
             )
             for item in RATED_ITEMS
+            if item.key in step.items
         ]
         sections.append(
             {
                 "step": step,
                 "label": step_label(step),
+                "is_current": step is current,
+                "summary": None
+                if step.is_reference or against is None
+                else insight.step_summary(
+                    step,
+                    label=step_label(step, short=True),
+                    against=None if against_baseline else reference_name,
+                ),
+                "cautions": [
+                    line.caution
+                    for line in lines
+                    if line.caution and line.item.key in step.headline
+                ],
                 "lines": _with_bars(lines),
-                "responder": _responder_words(step, baseline),
+                "responder": _responder_words(step, baseline) if against_baseline else None,
             }
         )
+    lead = None
+    if current is not None and against is not None:
+        primary = result.primary_item or "pain"
+        stats = current.items.get(primary)
+        lead = {
+            "summary": insight.step_summary(
+                current,
+                label=step_label(current, short=True),
+                against=None if against_baseline else reference_name,
+            ),
+            "cautions": [
+                words
+                for key in current.headline
+                if (words := insight.caution_words(key, current.items[key]))
+            ],
+            "detect": None if stats is None else insight.detect_words(primary, stats),
+            "responder": _responder_words(current, baseline) if against_baseline else None,
+        }
     return render(
         request,
         "insight/compare.html",
         {
             "sections": sections,
+            "lead": lead,
             "has_baseline": baseline is not None,
+            "against_baseline": against_baseline,
+            "reference_name": reference_name,
+            "reference": reference,
+            "step_choices": [(step.step_id, step_label(step)) for step in result.steps],
+            "comparisons": current.comparisons if current else 0,
             "settle_days": settle_days,
             "method": method_text(settle_days),
             "responder_rule": RESPONDER_RULE_TEXT,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from app.db import DatabaseDep
+from app.db import DatabaseDep, fresh
 from app.deps import WebOwnedShareLink, WebUser
 from app.models import User
 from app.pdf import pdf_response, summary_pdf
@@ -309,5 +309,5 @@ def create_share_link(
 @router.post("/report/share-links/{link_id}/revoke")
 def revoke_share_link(database: DatabaseDep, link: WebOwnedShareLink) -> Response:
     with database.write() as session:
-        share_links.revoke(session, link=link)
+        share_links.revoke(session, link=fresh(session, link))
     return RedirectResponse("/report#share-heading", status_code=303)

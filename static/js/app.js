@@ -27,20 +27,108 @@
     Array.prototype.forEach.call(root.querySelectorAll("[data-scale]"), describe);
   }
 
+  function isRange(target) {
+    return target instanceof HTMLInputElement && target.type === "range";
+  }
+
+  // A finger that lands on a slider may be starting a scroll: the browser moves the slider to
+  // the finger at once, before anyone knows. So a touch answers only once it is a tap or
+  // moves more sideways than up or down; a scroll puts back the value and "Not answered" as
+  // they were (SPEC §11). The stylesheet lets the page scroll vertically from a slider.
+  var SLOP = 8; // px a finger moves before the gesture counts as a direction
+  var touch = null;
+
+  function putBack(gesture) {
+    gesture.range.value = gesture.value;
+    if (gesture.box) gesture.box.checked = gesture.unanswered;
+    var scale = gesture.range.closest("[data-scale]");
+    if (scale) describe(scale);
+  }
+
+  function settle(gesture, answered) {
+    gesture.state = answered ? "answer" : "scroll";
+    if (answered) markAnswered(gesture.range);
+    else putBack(gesture);
+  }
+
+  document.addEventListener("pointerdown", function (event) {
+    if (event.pointerType === "mouse" || !isRange(event.target)) return;
+    var range = event.target;
+    var scale = range.closest("[data-scale]");
+    var box = scale ? scale.querySelector("[data-unanswered]") : null;
+    touch = {
+      range: range, box: box, value: range.value, unanswered: box ? box.checked : false,
+      id: event.pointerId, x: event.clientX, y: event.clientY, state: "unsure",
+    };
+  }, true);
+
+  document.addEventListener("pointermove", function (event) {
+    if (!touch || event.pointerId !== touch.id || touch.state !== "unsure") return;
+    var dx = Math.abs(event.clientX - touch.x);
+    var dy = Math.abs(event.clientY - touch.y);
+    if (Math.max(dx, dy) >= SLOP) settle(touch, dx > dy);
+  }, true);
+
+  document.addEventListener("pointerup", function (event) {
+    if (event.pointerType === "mouse") {
+      // A click on the thumb where it already is moves nothing and fires no input event, yet
+      // the patient chose that value.
+      if (isRange(event.target)) markAnswered(event.target);
+      return;
+    }
+    if (!touch || event.pointerId !== touch.id) return;
+    if (touch.state === "unsure") settle(touch, true); // a tap
+    else if (touch.state === "scroll") putBack(touch);
+    touch = null;
+  }, true);
+
+  // The browser took the gesture over to scroll the page.
+  document.addEventListener("pointercancel", function (event) {
+    if (!touch || event.pointerId !== touch.id) return;
+    if (touch.state !== "answer") settle(touch, false);
+    touch.state = "scroll"; // kept until the finger lifts: see the input listener
+  }, true);
+  document.addEventListener("touchend", function () {
+    if (touch && touch.state === "scroll") putBack(touch);
+    if (touch && touch.state !== "unsure") touch = null;
+  }, true);
+
   document.addEventListener("input", function (event) {
     var target = event.target;
-    if (target instanceof HTMLInputElement && target.type === "range") markAnswered(target);
+    if (!isRange(target)) return;
+    if (touch && touch.range === target && touch.state !== "answer") {
+      // Not an answer (yet): a scroll must not leave the finger's value behind.
+      if (touch.state === "scroll") putBack(touch);
+      return;
+    }
+    markAnswered(target);
   });
-  // A tap on the thumb where it already is moves nothing and fires no input event, yet the
-  // patient chose that value. (A scroll that starts on the slider ends in pointercancel.)
-  document.addEventListener("pointerup", function (event) {
-    var target = event.target;
-    if (target instanceof HTMLInputElement && target.type === "range") markAnswered(target);
-  });
+
+  // "No side effects" in one tap: every effect not rated above none becomes none, and back
+  // to not answered when untapped; rating one above none takes the tick away.
+  function noSideEffects(box) {
+    var form = box.form;
+    if (!form) return;
+    form.querySelectorAll("[data-side-effect]").forEach(function (fieldset) {
+      var chosen = fieldset.querySelector("input[type=radio]:checked");
+      var rated = chosen && chosen.value !== "" && chosen.value !== "0";
+      if (rated) return;
+      var wanted = fieldset.querySelector("input[type=radio][value='" + (box.checked ? "0" : "") + "']");
+      if (wanted) wanted.checked = true;
+    });
+  }
 
   document.addEventListener("change", function (event) {
     var box = event.target;
-    if (!(box instanceof HTMLInputElement) || !box.hasAttribute("data-unanswered")) return;
+    if (!(box instanceof HTMLInputElement)) return;
+    if (box.hasAttribute("data-no-side-effects")) { noSideEffects(box); return; }
+    var effect = box.type === "radio" ? box.closest("[data-side-effect]") : null;
+    if (effect && box.form) {
+      var all = box.form.querySelector("[data-no-side-effects]");
+      if (all && box.value !== "0") all.checked = false;
+      return;
+    }
+    if (!box.hasAttribute("data-unanswered")) return;
     var scale = box.closest("[data-scale]");
     if (scale) describe(scale);
   });
@@ -52,9 +140,12 @@
     // Answers to check: take keyboard and screen reader straight to the list of them. Saved:
     // the form was swapped with the button that had the focus, so the focus goes to "Saved"
     // (beside that button), which a screen reader then reads out.
+    // Nothing answered: the words beside Save, where the thumb is, take the focus.
     var summary = document.getElementById("error-summary");
+    var saveError = document.querySelector("#save-error[tabindex]");
     var status = document.querySelector("[data-save-status]");
-    if (summary) summary.focus();
+    if (saveError) saveError.focus();
+    else if (summary) summary.focus();
     else if (status && status.textContent.trim()) status.focus();
   });
 
@@ -269,6 +360,7 @@
     form.setAttribute("hx-post", path);
     form.querySelectorAll("[data-unanswered]").forEach(function (box) { box.checked = true; });
     form.querySelectorAll("input[type=radio][value='']").forEach(function (radio) { radio.checked = true; });
+    form.querySelectorAll("[data-no-side-effects]").forEach(function (box) { box.checked = false; });
     form.querySelectorAll("input[type=text], input[type=time], textarea").forEach(function (field) { field.value = ""; });
     var heading = form.querySelector("h1");
     var date = new Date(today + "T12:00:00");
@@ -295,7 +387,10 @@
       var radio = form.querySelector("input[type=radio][name=" + name + "][value='" + wanted + "']");
       if (radio) radio.checked = true;
     }
-    Object.keys(entry.side_effects || {}).forEach(function (key) { choose(key, entry.side_effects[key]); });
+    var effects = entry.side_effects || {};
+    Object.keys(effects).forEach(function (key) { choose(key, effects[key]); });
+    var none = form.querySelector("[data-no-side-effects]");
+    if (none) none.checked = Object.keys(effects).length > 0 && Object.keys(effects).every(function (key) { return effects[key] === 0; });
     choose("dose_taken", entry.dose_taken === true ? "yes" : entry.dose_taken === false ? "no" : null);
     choose("pgic", entry.pgic);
     ["dose_time", "notes", "other_text", "dose_mg"].forEach(function (key) {

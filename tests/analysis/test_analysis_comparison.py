@@ -363,9 +363,9 @@ def test_interval_ends_round_outwards_and_the_verdict_agrees() -> None:
     sleep_low, sleep_high = raw(SLEEP_EDGE)
     assert 0.0 < sleep_low < 0.05 and 10.55 < sleep_high < 10.6
 
+    # One item per diary, so the diary's shared φ is that item's own.
     days, steps, today = baseline_and_dose(
-        {"pain": PAIN_EDGE["baseline"], "sleep_quality": SLEEP_EDGE["baseline"]},
-        {"pain": PAIN_EDGE["step"], "sleep_quality": SLEEP_EDGE["step"]},
+        {"pain": PAIN_EDGE["baseline"]}, {"pain": PAIN_EDGE["step"]}
     )
     comparison = compare_steps(days, steps, today=today, settle_days=0)
     pain = comparison.steps[1].items["pain"]
@@ -374,9 +374,16 @@ def test_interval_ends_round_outwards_and_the_verdict_agrees() -> None:
     assert pain.diff_ci95 == (-8.8, 0.0)
     assert pain.verdict == "no clear change"
     # Higher is better for sleep: its low end +0.003 goes down to 0.0.
-    sleep = comparison.steps[1].items["sleep_quality"]
+    days, steps, today = baseline_and_dose(
+        {"sleep_quality": SLEEP_EDGE["baseline"]}, {"sleep_quality": SLEEP_EDGE["step"]}
+    )
+    sleep = compare_steps(days, steps, today=today, settle_days=0).steps[1].items["sleep_quality"]
     assert sleep.diff_ci95 == (0.0, 10.6)
     assert sleep.verdict == "no clear change"
+    days, steps, today = baseline_and_dose(
+        {"pain": PAIN_EDGE["baseline"]}, {"pain": PAIN_EDGE["step"]}
+    )
+    comparison = compare_steps(days, steps, today=today, settle_days=0)
     assert comparison.to_dict()["steps"][1]["items"]["pain"]["diff_ci95"] == [-8.8, 0.0]
 
 

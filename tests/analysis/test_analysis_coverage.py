@@ -25,7 +25,8 @@ FIRST_DAY = date(2024, 1, 1)
 
 @dataclass(frozen=True)
 class Outcome:
-    covered: bool
+    # None: no interval shown ("not enough data", SPEC §4.1), which claims nothing.
+    covered: bool | None
     improved: bool
     naive_covered: bool
 
@@ -76,15 +77,14 @@ def outcome(records: list[DayRecord], steps: list[StepInput]) -> Outcome:
     comparison = compare_steps(records, steps, today=records[-1].day)
     baseline, tested = comparison.steps[0], comparison.steps[-1]
     pain = tested.items["pain"]
-    assert pain.diff_ci95 is not None
-    low, high = pain.diff_ci95
     # The same days the comparison used: all baseline days, the tested step after settling in.
     assert tested.settle_end_date is not None
     base_days = [r.values["pain"] for r in records if r.day <= baseline.end_date]
     step_days = [r.values["pain"] for r in records if r.day > tested.settle_end_date]
     naive_low, naive_high = welch_interval(base_days, step_days)  # type: ignore[arg-type]
+    ci = pain.diff_ci95
     return Outcome(
-        covered=low <= 0.0 <= high,
+        covered=None if ci is None else ci[0] <= 0.0 <= ci[1],
         improved=pain.verdict == "improved",
         naive_covered=naive_low <= 0.0 <= naive_high,
     )
@@ -103,7 +103,10 @@ def outcomes() -> dict[float, list[Outcome]]:
 @pytest.mark.parametrize("phi", [0.0, 0.3, 0.6])
 def test_honest_interval_covers_the_truth(outcomes: dict[float, list[Outcome]], phi: float) -> None:
     runs = outcomes[phi]
-    coverage = sum(o.covered for o in runs) / len(runs)
+    shown = [o for o in runs if o.covered is not None]
+    # A diary of one item on a few weeks sometimes cannot pin φ: no interval then, rarely.
+    assert len(shown) >= 0.90 * len(runs)
+    coverage = sum(bool(o.covered) for o in shown) / len(shown)
     false_improvement = sum(o.improved for o in runs) / len(runs)
     assert coverage >= 0.90, f"coverage {coverage:.3f} at phi={phi}"
     assert false_improvement <= 0.05, f"'improved' {false_improvement:.3f} at phi={phi}"
@@ -111,8 +114,9 @@ def test_honest_interval_covers_the_truth(outcomes: dict[float, list[Outcome]], 
 
 def test_plain_t_interval_over_days_is_not_honest(outcomes: dict[float, list[Outcome]]) -> None:
     runs = outcomes[0.6]
-    naive = sum(o.naive_covered for o in runs) / len(runs)
-    honest = sum(o.covered for o in runs) / len(runs)
+    shown = [o for o in runs if o.covered is not None]
+    naive = sum(o.naive_covered for o in shown) / len(shown)
+    honest = sum(bool(o.covered) for o in shown) / len(shown)
     # SPEC §4: with day-to-day correlation 0.6 a "95%" Welch interval covers about 70%.
     assert naive < 0.85, f"naive coverage {naive:.3f}"
     assert honest - naive > 0.10

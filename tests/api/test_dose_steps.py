@@ -28,6 +28,10 @@ def test_add_answers_201_with_an_id(api: TestClient) -> None:
         "dose_mg": 1.5,
         "dosing_time": "bedtime",
         "note": "first",
+        "planned": False,
+        "form": None,
+        "mg_per_ml": None,
+        "volume_ml": None,
     }
 
 
@@ -93,7 +97,7 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"start_date": "2026-01-19", "dose_mg": 50.5}, "dose_mg"),
     ({"start_date": "2026-01-19", "dose_mg": 51}, "dose_mg"),
     ({"start_date": "2026-01-19", "dose_mg": -1}, "dose_mg"),
-    ({"start_date": "2026-01-19", "dose_mg": 1.125}, "dose_mg"),
+    ({"start_date": "2026-01-19", "dose_mg": 1.1255}, "dose_mg"),
     ({"start_date": "2026-01-19"}, "dose_mg"),
     ({"dose_mg": 1.5}, "start_date"),
     ({"start_date": "2026-02-30", "dose_mg": 1.5}, "start_date"),

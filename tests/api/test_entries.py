@@ -171,7 +171,7 @@ INVALID: list[tuple[dict[str, Any], list[str]]] = [
     ({"notes": "   "}, ["body"]),
     ({"dose_time": "25:00"}, ["body", "dose_time"]),
     ({"dose_time": "9pm"}, ["body", "dose_time"]),
-    ({"dose_mg": 1.555}, ["body", "dose_mg"]),
+    ({"dose_mg": 1.5555}, ["body", "dose_mg"]),
     ({"dose_mg": 51}, ["body", "dose_mg"]),
     ({"dose_mg": -0.5}, ["body", "dose_mg"]),
     ({"dose_taken": "maybe"}, ["body", "dose_taken"]),

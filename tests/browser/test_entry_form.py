@@ -165,3 +165,17 @@ def test_answers_to_check_are_listed_on_top_and_get_the_focus(
     summary.locator("a", has_text="The different dose").click()
     expect(page.locator("#dose_mg")).to_be_focused()
     expect(page.locator("#dose_mg")).to_have_value("lots")
+
+
+def test_saving_an_empty_form_says_why_beside_save_and_moves_the_focus_there(
+    context: BrowserContext, live_server: LiveServer
+) -> None:
+    page = _today(context, live_server, "empty@example.org")
+    page.mouse.wheel(0, 3000)  # at the bottom of the form, where Save is
+    page.click("#entry-form button[type=submit]")
+
+    error = page.locator(".savebar #save-error")
+    expect(error).to_contain_text("Answer at least one")
+    expect(error).to_be_focused()
+    expect(error).to_be_in_viewport()
+    expect(page.locator("#entry-form button[type=submit]")).to_be_in_viewport()

@@ -83,6 +83,13 @@ def test_compare_page_says_it_in_words(browser: Browser, diary: date):
     assert "1.5 mg at bedtime" in text
     assert "Pain 30 (was 60 at baseline)" in text
     assert "49.9% better · a clear, moderate improvement" in text
+    # The page leads with one plain sentence about the current dose, from the headline.
+    lead = page.select_one(".compare-summary")
+    assert lead is not None
+    assert words(lead) == (
+        "At 1.5 mg: pain clearly lower (better), by about 30 points; nothing else clearly "
+        "changed (1 of 2 items)."
+    )
     assert "The first 3 days of each new dose are left out" in text
     assert "Responder" in text and "30%" in text
     assert "not advice to change a dose" in text
@@ -99,8 +106,9 @@ def step_sections(browser: Browser, url: str = "/compare") -> list[Tag]:
     return page.select("section.step-block")
 
 
-def test_baseline_step_says_neither_was_nor_adherence(browser: Browser, diary: date):
-    baseline, step = step_sections(browser)
+def test_current_dose_first_and_the_baseline_last(browser: Browser, diary: date):
+    step, baseline = step_sections(browser)
+    assert words(step.h2).startswith("1.5 mg at bedtime (now)")
     text = words(baseline)
     assert "Pain 60 (14 days rated)" in text
     assert "(was" not in text and "took the dose" not in text
@@ -144,12 +152,13 @@ def test_compare_words_never_contradict_band_and_verdict(
 
     rows = {
         words(row.th).split()[0]: words(row.th)
-        for row in step_sections(browser, "/compare?settle_days=0")[1].select("tbody tr")
+        for row in step_sections(browser, "/compare?settle_days=0")[0].select("tbody tr")
     }
-    assert rows["Pain"] == "Pain 70 (was 61 at baseline) · 14.8% worse · no clear change"
+    # No percentage and no band beside "no clear change": they read as a contradiction.
+    assert rows["Pain"] == "Pain 70 (was 61 at baseline) · no clear change"
     assert rows["Fatigue"] == (
         "Fatigue 49 (was 50 at baseline) · 2% better · "
-        "a small but clear change — under 10%, no meaningful change"
+        "a small but clear change — no meaningful change"
     )
     assert rows["Stress"] == "Stress 50 (was 40 at baseline) · 25.2% worse · a clear change"
     for row in rows.values():
@@ -161,7 +170,7 @@ def test_each_bar_prints_its_numbers_on_one_scale_per_step(
     browser: Browser, api: TestClient, mixed_diary: date
 ):
     items = api.get("/api/v1/comparison?settle_days=0").json()["steps"][1]["items"]
-    step = step_sections(browser, "/compare?settle_days=0")[1]
+    step = step_sections(browser, "/compare?settle_days=0")[0]
     cells = {words(row.th).split()[0]: row.td for row in step.select("tbody tr")}
     for label, key in (("Pain", "pain"), ("Fatigue", "fatigue"), ("Stress", "stress")):
         low, high = items[key]["diff_ci95"]
@@ -187,17 +196,19 @@ def test_each_bar_prints_its_numbers_on_one_scale_per_step(
     assert int(left.split()[0]) >= max(abs(end) for end in items["pain"]["diff_ci95"])
 
 
-def test_responder_rule_sits_under_each_answer(browser: Browser, mixed_diary: date):
-    baseline, step = step_sections(browser, "/compare?settle_days=0")
-    for section, answer in (
-        (baseline, "not judged — this is the baseline the doses are compared with"),
-        (step, "no"),
-    ):
-        line = section.select_one("p.responder")
-        assert words(line) == f"Responder by the trial rule: {answer}"
-        hint = line.find_next_sibling()
-        assert hint is not None and "hint" in hint["class"]
-        assert words(hint) == RESPONDER_RULE_TEXT
+def test_responder_rule_is_said_once(browser: Browser, mixed_diary: date):
+    page = BeautifulSoup(browser.get("/compare?settle_days=0").text, "html.parser")
+    lead = page.select_one(".compare-lead p.responder")
+    assert lead is not None
+    assert words(lead) == "Responder by the trial rule: no what this means"
+    assert lead.a["href"] == "#responder-rule"
+    baseline = step_sections(browser, "/compare?settle_days=0")[-1]
+    assert words(baseline.select_one("p.responder")) == (
+        "Responder by the trial rule: not judged — this is the baseline the doses are compared with"
+    )
+    rules = page.select(".responder-rule")
+    assert len(rules) == 1 and words(rules[0]) == RESPONDER_RULE_TEXT
+    assert "after Younger's trials, against your baseline" in RESPONDER_RULE_TEXT
 
 
 def test_compare_page_without_enough_days_says_how_many(
@@ -302,3 +313,25 @@ def test_another_patients_comparison_is_not_shown(
     text = browser.get("/compare").text
     assert "1.5 mg" not in text
     assert "Nothing to compare yet" in text
+
+
+def test_compare_with_another_step(browser: Browser, api: TestClient, diary: date):
+    dose_id = api.get("/api/v1/comparison").json()["steps"][1]["step_id"]
+    page = BeautifulSoup(browser.get(f"/compare?reference={dose_id}").text, "html.parser")
+    assert page.select_one("#reference option[selected]")["value"] == str(dose_id)
+    lead = words(page.select_one(".compare-summary"))
+    assert lead.startswith("At baseline, against 1.5 mg: pain clearly higher (worse)")
+    # A stale or foreign step id falls back to the baseline instead of failing.
+    fallback = BeautifulSoup(browser.get("/compare?reference=999999").text, "html.parser")
+    assert words(fallback.select_one(".compare-summary")).startswith("At 1.5 mg: pain clearly")
+
+
+def test_compare_says_how_long_a_change_takes_to_show(browser: Browser, diary: date):
+    page = BeautifulSoup(browser.get("/compare").text, "html.parser")
+    detect = page.select_one(".compare-lead .detect")
+    assert detect is not None
+    assert re.fullmatch(
+        r"At your day-to-day variation, a 15-point change in pain usually shows after "
+        r"(\d+ days|about \d+ weeks|about \d+ months) on a dose\.",
+        words(detect),
+    )

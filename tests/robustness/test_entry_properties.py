@@ -66,7 +66,7 @@ invalid_values = st.sampled_from(
         ("dose_time", "25:00"),
         ("dose_time", "7pm"),
         ("dose_mg", 50.01),
-        ("dose_mg", 1.234),
+        ("dose_mg", 1.2345),
         ("dose_mg", -0.5),
         ("notes", "x" * 2001),
         ("other_text", "y" * 201),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from sqlmodel import Session, SQLModel, func
 from sqlmodel import select as select_model
 
 from app.models import ApiToken, BrowserSession, User
+from app.reminders import sender, webpush
 from tests.clock import freeze_diary_clock
 from tests.conftest import Browser
 from tests.factories import PASSWORD, make_user
@@ -213,7 +215,48 @@ def fill_every_table(client: TestClient, api: TestClient, email: str) -> TestCli
     assert opened.status_code == 200
     failed = client.post("/api/v1/auth/token", json={"email": email, "password": "wrong guess"})
     assert failed.status_code == 401  # a failed sign-in, kept for throttling
+    fill_plan_and_reminders(api)
     return api
+
+
+def fill_plan_and_reminders(api: TestClient) -> None:
+    """A plan with a step-day answer, reminders, a push subscription, a calendar address and
+    a reminder the sender claimed (SPEC §13)."""
+    now = datetime.now(UTC)
+    plan = api.post(
+        "/api/v1/dose-plan",
+        json={
+            "start_date": now.date().isoformat(),
+            "start_mg": 2,
+            "step_mg": 0.5,
+            "every_days": 7,
+            "target_mg": 2.5,
+            "hold_rule": "my own rule",
+        },
+    )
+    assert plan.status_code == 201, plan.text
+    step_id = plan.json()["steps"][0]["id"]
+    decided = api.post(f"/api/v1/dose-steps/{step_id}/decision", json={"choice": "start"})
+    assert decided.status_code == 201, decided.text
+    at = f"{now:%H:%M}"
+    reminders = {"dose": {"enabled": True, "time": at}}
+    assert api.put("/api/v1/reminders", json=reminders).status_code == 200
+    endpoint = f"https://fcm.googleapis.com/fcm/send/{secrets.token_urlsafe(8)}"
+    keys = {"p256dh": PUSH_POINT, "auth": "AAAAAAAAAAAAAAAAAAAAAA"}
+    subscribed = api.post("/api/v1/push-subscriptions", json={"endpoint": endpoint, "keys": keys})
+    assert subscribed.status_code == 201, subscribed.text
+    assert api.post("/api/v1/calendar-feed").status_code == 201
+    state = api.app.state  # type: ignore[attr-defined]
+    sent = sender.send_due(
+        state.database, state.settings, now=now, push=lambda *_: webpush.Outcome(201)
+    )
+    assert sent.claimed >= 1
+
+
+# A valid P-256 public point (the generator), as a browser's p256dh key.
+PUSH_POINT = (
+    "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU"
+)
 
 
 def owned_rows(session: Session, *, user_id: int, email: str) -> dict[str, set[tuple[Any, ...]]]:

@@ -97,6 +97,9 @@ def test_the_backup_holds_every_stored_field(api: TestClient, user: User) -> Non
         "dose_mg",
         "dosing_time",
         "note",
+        "planned",
+        "form",
+        "mg_per_ml",
         "created_at",
         "updated_at",
     }
@@ -313,6 +316,9 @@ def test_the_preview_says_what_will_change_and_writes_nothing(
         "revisions_added": 1,
         "revisions_already_there": 0,
         "replaced_dates": ["2026-02-03"],
+        "step_decisions_added": 0,
+        "dose_plan_restored": False,
+        "reminders_restored": False,
     }
     assert count_rows(session, user) == before
 

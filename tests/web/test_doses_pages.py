@@ -93,7 +93,7 @@ def test_a_second_step_on_the_same_date_is_refused_beside_the_start_date(
     [
         ({"start_date": "2026-01-19", "dose_mg": "51"}, "dose_mg"),
         ({"start_date": "2026-01-19", "dose_mg": "-1"}, "dose_mg"),
-        ({"start_date": "2026-01-19", "dose_mg": "1.125"}, "dose_mg"),
+        ({"start_date": "2026-01-19", "dose_mg": "1.1255"}, "dose_mg"),
         ({"start_date": "2026-01-19", "dose_mg": "a lot"}, "dose_mg"),
         ({"start_date": "2026-01-19", "dose_mg": ""}, "dose_mg"),
         ({"start_date": "", "dose_mg": "1.5"}, "start_date"),

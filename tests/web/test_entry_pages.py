@@ -176,7 +176,7 @@ def test_a_full_page_and_a_fragment_both_say_vary(browser: Browser) -> None:
         ({"dose_mg": "lots"}, "dose_mg", "from 0 to 50 mg"),
         ({"dose_mg": "-1"}, "dose_mg", "from 0 to 50 mg"),
         ({"dose_mg": "51"}, "dose_mg", "from 0 to 50 mg"),
-        ({"dose_mg": "1.125"}, "dose_mg", "two decimals"),
+        ({"dose_mg": "1.1255"}, "dose_mg", "three decimals"),
         ({"headache": "4"}, "headache", "3 or less"),
         ({"pgic": "8"}, "pgic", "7 or less"),
         ({"tolerability": "101"}, "tolerability", "100 or less"),
@@ -256,6 +256,9 @@ def test_an_empty_form_asks_for_at_least_one_answer(browser: Browser, session: S
     assert response.status_code == 422
     alert = one(parse(response), "[role=alert]")
     assert "Answer at least one" in text_of(alert)
+    # Beside Save, where the thumb is, and it takes the focus.
+    assert alert.get("id") == "save-error" and alert.find_parent(class_="savebar") is not None
+    assert alert.has_attr("autofocus")
     assert stored(session) == []
 
 
@@ -348,16 +351,60 @@ def test_without_steps_the_form_points_to_the_schedule(browser: Browser) -> None
 def test_the_two_week_check_in_opens_when_due(
     browser: Browser, session: Session, user: User
 ) -> None:
-    assert not one(parse(browser.get(URL)), "details.check-in").has_attr("open")
+    today = patient_today(user)
+    assert not one(parse(browser.get("/today")), "details.check-in").has_attr("open")
 
-    make_entry(session, user=user, day=DAY - timedelta(days=14), pain=50)
-    soup = parse(browser.get(URL))
+    make_entry(session, user=user, day=today - timedelta(days=14), pain=50)
+    soup = parse(browser.get("/today"))
 
     check_in = one(soup, "details.check-in")
     assert check_in.has_attr("open")
-    assert "due" in text_of(one(check_in, "summary"))
+    assert "due today" in text_of(one(check_in, "summary"))
     assert check_in.select_one("input[type=range][name=tolerability]") is not None
     assert len(check_in.select("input[type=radio][name=pgic]")) == 8
+    # A past day is not "due today": it offers the check-in closed, without the word.
+    past = parse(browser.get(f"/entries/{today - timedelta(days=1)}"))
+    assert not one(past, "details.check-in").has_attr("open")
+    assert "due" not in text_of(one(past, "details.check-in summary"))
+
+
+def test_before_the_first_dose_the_form_asks_neither_dose_nor_tolerability(
+    browser: Browser, session: Session, user: User
+) -> None:
+    today = patient_today(user)
+    make_step(session, user=user, start=today - timedelta(days=20), dose_mg=0)
+    make_step(session, user=user, start=today + timedelta(days=1), dose_mg=1.5)
+    make_entry(session, user=user, day=today - timedelta(days=15), pain=50)
+
+    soup = parse(browser.get("/today"))
+
+    assert soup.select_one("input[name=dose_taken]") is None
+    assert soup.select_one("details.check-in") is None
+    assert soup.select_one("input[name=tolerability]") is None
+    # From the first dose on, both are asked.
+    tomorrow = parse(browser.get(f"/entries/{today + timedelta(days=1)}"))
+    assert tomorrow.select_one("input[name=dose_taken]") is not None
+    assert tomorrow.select_one("details.check-in") is not None
+
+
+def test_one_tap_says_no_side_effects_without_script(browser: Browser, session: Session) -> None:
+    form = answer(blank_form(browser), pain=40) | {"no_side_effects": "1", "headache": "2"}
+
+    assert browser.post(URL, form).status_code == 303
+
+    [entry] = stored(session)
+    effects = {key: getattr(entry, key) for key in SIDE_EFFECT_KEYS}
+    # What was rated stays; everything else is none, never left unanswered.
+    assert effects == {key: 0 for key in SIDE_EFFECT_KEYS} | {"headache": 2}
+    soup = parse(browser.get(URL))
+    assert not one(soup, "input[name=no_side_effects]").has_attr("checked")
+    assert one(soup, "details.side-effects").has_attr("open")
+
+    form = blank_form(browser) | {"no_side_effects": "1", "headache": ""}
+    assert browser.post(URL, form).status_code == 303
+    soup = parse(browser.get(URL))
+    assert one(soup, "input[name=no_side_effects]").has_attr("checked")
+    assert not one(soup, "details.side-effects").has_attr("open")
 
 
 def test_the_check_in_answers_are_saved(browser: Browser, session: Session, user: User) -> None:
