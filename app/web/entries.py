@@ -13,7 +13,7 @@ from app.db import SessionDep
 from app.deps import WebUser
 from app.models import DiaryEntry, User
 from app.schemas import EARLIEST_DIARY_DAY
-from app.services import dose_steps, entries
+from app.services import dose_plan, dose_steps, entries
 from app.web.entry_form import (
     form_values,
     no_side_effects,
@@ -67,6 +67,12 @@ def _form_context(
         "next_day": day + timedelta(days=1) if day < today else None,
         "is_future": day > today,
         "history": day_history(session, user, day),
+        # SPEC §13: on the day a planned step starts, /today asks about it first.
+        "step_day": (
+            dose_plan.step_day_prompt(session, user_id=user.id, today=today)
+            if day == today
+            else None
+        ),
     }
 
 
