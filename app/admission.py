@@ -5,8 +5,8 @@ turns (settings `max_concurrent_*`): reads, writes (any method but GET/HEAD/OPTI
 share-link pages, which log each opening), password checks (sign-in and registration: Argon2
 takes about 100 ms and 64 MB each) and PDFs (rendered in their own process, a few hundred ms
 each). A page waits for a turn for at most `queue_seconds`, other kinds five times as long,
-and at most `4 × turns` requests wait at once; past either, it gets 503 with Retry-After at once. Static
-files take no turn.
+and at most `4 × turns` requests wait at once; past either, it gets 503 with Retry-After at
+once. Static files take no turn.
 
 The turns add up to fewer than the worker threads, and the database pool holds a connection
 for each: so an admitted request never waits for a thread or a connection, however many

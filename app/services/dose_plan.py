@@ -314,3 +314,31 @@ def decision_sentence(decision: StepDecision) -> str:
         )
     moved = f"; the rest of the plan moved {decision.days} days later" if decision.days else ""
     return f"{when}: went back to {format_mg(decision.dose_mg)} (plan: {planned}){moved}"
+
+
+@dataclass(frozen=True)
+class StepDayPrompt:
+    """What /today shows about the plan: the question (if a step is due) and today's answers."""
+
+    choices: StepDayChoices | None
+    hold_rule: str | None
+    answered_today: list[str]
+
+
+def step_day_prompt(session: Session, *, user_id: int, today: date) -> StepDayPrompt | None:
+    """The step-day question for today, the patient's own rule, and what they chose today."""
+    steps = list_steps(session, user_id=user_id)
+    step = step_day_question(steps, today)
+    answered = [
+        decision_sentence(row)
+        for row in list_decisions(session, user_id=user_id)
+        if row.decided_on == today
+    ]
+    if step is None and not answered:
+        return None
+    plan = get_plan(session, user_id=user_id)
+    return StepDayPrompt(
+        choices=choices_for(steps, step) if step is not None else None,
+        hold_rule=plan.hold_rule if plan else None,
+        answered_today=answered,
+    )

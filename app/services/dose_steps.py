@@ -54,9 +54,16 @@ def format_mg(dose_mg: float) -> str:
     return f"{dose_mg:g} mg"
 
 
-def dose_label(dose_mg: float, dosing_time: str | None) -> str:
-    """'1.5 mg at bedtime', '4.5 mg in the morning', '3 mg'."""
+def format_ml(volume_ml: float) -> str:
+    """'1.5 ml', '0.25 ml' — two decimals at most, no trailing zeros."""
+    return f"{round(volume_ml, 2):g} ml"
+
+
+def dose_label(dose_mg: float, dosing_time: str | None, *, mg_per_ml: float | None = None) -> str:
+    """'1.5 mg at bedtime', '4.5 mg in the morning', '3 mg', '1.5 mg (3 ml of liquid)'."""
     label = format_mg(dose_mg)
+    if mg_per_ml:
+        label += f" ({format_ml(dose_mg / mg_per_ml)} of liquid)"
     if dosing_time == "bedtime":
         return f"{label} at bedtime"
     if dosing_time == "morning":
@@ -186,7 +193,7 @@ def timeline(steps: Sequence[DoseStep]) -> list[TimelineStep]:
         elif step.dose_mg == 0:
             label = "Pause (no LDN)"
         else:
-            label = dose_label(step.dose_mg, step.dosing_time)
+            label = dose_label(step.dose_mg, step.dosing_time, mg_per_ml=step.mg_per_ml)
         next_start = steps[index + 1].start_date if index + 1 < len(steps) else None
         end = next_start - timedelta(days=1) if next_start else None
         rows.append(TimelineStep(step=step, is_baseline=is_baseline, end_date=end, label=label))

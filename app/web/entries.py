@@ -15,7 +15,7 @@ from app.db import Database, DatabaseDep
 from app.deps import WebUser
 from app.models import DiaryEntry, User
 from app.schemas import EARLIEST_DIARY_DAY
-from app.services import dose_steps, entries
+from app.services import dose_plan, dose_steps, entries
 from app.web.entry_form import (
     ParsedForm,
     form_values,
@@ -70,6 +70,12 @@ def _form_context(
         "next_day": day + timedelta(days=1) if day < today else None,
         "is_future": day > today,
         "history": day_history(session, user, day, page=history_page),
+        # SPEC §13: on the day a planned step starts, /today asks about it first.
+        "step_day": (
+            dose_plan.step_day_prompt(session, user_id=user.id, today=today)
+            if day == today
+            else None
+        ),
     }
 
 
