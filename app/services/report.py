@@ -40,6 +40,7 @@ from app.items import (
     SideEffect,
 )
 from app.models import DiaryEntry, DoseStep, User
+from app.services.dose_plan import PlanLines, plan_lines
 from app.services.dose_steps import dose_label, format_day, format_mg, list_steps, step_in_force
 from app.services.entries import patient_today
 from app.services.insight import comparison_for, day_records, dose_bands
@@ -154,6 +155,8 @@ class ReportData:
     tolerability: CheckIn | None
     pgic: CheckIn | None
     method: str
+    # SPEC §13: the titration plan against what happened (step-day answers), if there is one.
+    plan: PlanLines | None = None
 
     @property
     def has_entries(self) -> bool:
@@ -343,6 +346,7 @@ def build_report(
         tolerability=checkins.tolerability,
         pgic=checkins.pgic,
         method=method_text(settle_days),
+        plan=plan_lines(session, user_id=user.id, start=start, end=end),
     )
 
 
