@@ -36,6 +36,8 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     # The patient's IANA time zone: it decides which calendar day "today" is for them.
     timezone: str = Field(default="UTC", max_length=64)
+    # What the patient takes LDN for, in their words ("long COVID"): it names the overall item.
+    condition: str | None = Field(default=None, max_length=60)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -95,22 +97,12 @@ class DiaryEntry(SQLModel, table=True):
     user_id: int = _owner_column()
     day: date = Field(index=True)
 
-    overall: int | None = None
-    pain: int | None = None
-    fatigue: int | None = None
-    sleep_quality: int | None = None
-    dream_vividness: int | None = None
-    mood: int | None = None
-    stress: int | None = None
-    life_satisfaction: int | None = None
-
-    nightmares: int | None = None
-    insomnia: int | None = None
-    headache: int | None = None
-    nausea: int | None = None
-    dizziness: int | None = None
-    anxiety: int | None = None
-    other: int | None = None
+    # The answers of every item (SPEC §2.5), by item key; an unanswered item has no key.
+    # Rated items hold 0–100, side effects 0–3. JSON, so a new item needs no migration.
+    ratings: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    side_effects: dict[str, int] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     other_text: str | None = Field(default=None, max_length=200)
 
     dose_taken: bool | None = None
@@ -127,6 +119,38 @@ class DiaryEntry(SQLModel, table=True):
     # Offline sync: the device that last wrote this day and when the patient edited it there.
     client_id: str | None = Field(default=None, max_length=64)
     client_edited_at: datetime | None = None
+
+
+class OwnItem(SQLModel, table=True):
+    """An item the patient made up (SPEC §2.5). One with data is hidden, never deleted."""
+
+    __tablename__ = "own_item"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_own_item_user_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner_column()
+    key: str = Field(max_length=64)
+    kind: str = Field(default="rated", max_length=16)
+    label: str = Field(max_length=120)
+    low_anchor: str = Field(default="", max_length=60)
+    high_anchor: str = Field(default="", max_length=60)
+    better: str = Field(default="lower", max_length=8)
+    hidden: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ItemChoice(SQLModel, table=True):
+    """Whether the patient tracks an item and where it comes in their list. Without a row an
+    item keeps the app's default (built-ins tracked, pack items not)."""
+
+    __tablename__ = "item_choice"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_item_choice_user_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner_column()
+    key: str = Field(max_length=64)
+    tracked: bool
+    position: int
 
 
 class EntryRevision(SQLModel, table=True):

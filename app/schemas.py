@@ -18,16 +18,17 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StringConstraints,
     field_validator,
     model_validator,
 )
 
 from app.items import (
+    KEY_PATTERN,
     NOTES_MAX,
     OTHER_ANSWER_KEYS,
     OTHER_TEXT_MAX,
     RATED_KEYS,
-    SIDE_EFFECT_KEYS,
 )
 
 Score = Annotated[int, Field(strict=True, ge=0, le=100)]
@@ -91,18 +92,9 @@ def _storable_text(value: str | None) -> str | None:
 OptionalDay = Annotated[date | None, BeforeValidator(_blank_to_none)]
 
 
-class SideEffects(BaseModel):
-    """Severity of each side effect: 0 none, 1 mild, 2 moderate, 3 severe; null unanswered."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    nightmares: Severity | None = None
-    insomnia: Severity | None = None
-    headache: Severity | None = None
-    nausea: Severity | None = None
-    dizziness: Severity | None = None
-    anxiety: Severity | None = None
-    other: Severity | None = None
+ItemKey = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=64)]
+# At most this many items in one entry: far more than anyone tracks.
+MAX_ITEMS_PER_ENTRY = 200
 
 
 class EntryAnswers(BaseModel):
@@ -118,7 +110,14 @@ class EntryAnswers(BaseModel):
     mood: Score | None = None
     stress: Score | None = None
     life_satisfaction: Score | None = None
-    side_effects: SideEffects = Field(default_factory=SideEffects)
+    # Every rated item by key (built-in, pack, own), and every side effect; null unanswered.
+    # Keys the patient's catalogue does not know are refused when the entry is saved.
+    ratings: dict[ItemKey, Score | None] = Field(
+        default_factory=dict, max_length=MAX_ITEMS_PER_ENTRY
+    )
+    side_effects: dict[ItemKey, Severity | None] = Field(
+        default_factory=dict, max_length=MAX_ITEMS_PER_ENTRY
+    )
     other_text: str | None = Field(default=None, max_length=OTHER_TEXT_MAX)
     dose_taken: StrictBool | None = None
     dose_time: str | None = Field(default=None, pattern=TIME_PATTERN)
@@ -155,19 +154,38 @@ class EntryAnswers(BaseModel):
         return stamp
 
     @model_validator(mode="after")
+    def _one_value_per_item(self) -> EntryAnswers:
+        for key in RATED_KEYS:
+            top, inner = getattr(self, key), self.ratings.get(key)
+            if top is not None and inner is not None and top != inner:
+                raise ValueError(
+                    f"{key} is {top} at the top level but {inner} in ratings: send one value"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _something_answered(self) -> EntryAnswers:
         if not self.answered_fields():
             raise ValueError("Answer at least one question before saving the day")
         return self
 
+    def rating_values(self) -> dict[str, int]:
+        """Every answered rated item by key: `ratings` and the built-in top-level keys."""
+        values = {key: value for key, value in self.ratings.items() if value is not None}
+        for key in RATED_KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                values[key] = value
+        return values
+
+    def side_effect_values(self) -> dict[str, int]:
+        """Every answered side effect by key."""
+        return {key: value for key, value in self.side_effects.items() if value is not None}
+
     def answered_fields(self) -> list[str]:
         """Names of the fields that hold an answer."""
-        answered = [key for key in RATED_KEYS if getattr(self, key) is not None]
-        answered += [
-            f"side_effects.{key}"
-            for key in SIDE_EFFECT_KEYS
-            if getattr(self.side_effects, key) is not None
-        ]
+        answered = [f"ratings.{key}" for key in self.rating_values()]
+        answered += [f"side_effects.{key}" for key in self.side_effect_values()]
         for key in OTHER_ANSWER_KEYS:
             if getattr(self, key) is not None:
                 answered.append(key)
@@ -198,6 +216,7 @@ class EntryPublic(BaseModel):
     mood: int | None
     stress: int | None
     life_satisfaction: int | None
+    ratings: dict[str, int | None]
     side_effects: dict[str, int | None]
     other_text: str | None
     dose_taken: bool | None
@@ -452,6 +471,7 @@ class ImportSummary(BaseModel):
     step_decisions_added: int = 0
     dose_plan_restored: bool = False
     reminders_restored: bool = False
+    own_items_added: int = 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -628,3 +648,57 @@ class PushTestResult(BaseModel):
 
 class CalendarFeedCreated(BaseModel):
     url: str
+
+
+class ItemPublic(BaseModel):
+    """An item of the catalogue with this patient's choices (SPEC §2.5)."""
+
+    key: str
+    kind: Literal["rated", "side_effect"]
+    label: str = Field(description="The question the form asks")
+    short_label: str = Field(description="The short name tables and charts use")
+    low_anchor: str | None
+    high_anchor: str | None
+    better: Literal["lower", "higher", "neither"]
+    source: Literal["builtin", "pack", "custom"]
+    pack: str | None
+    tracked: bool
+    position: int
+    hidden: bool = Field(description="An own item the patient removed; its answers stay")
+
+
+class ItemUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tracked: StrictBool | None = None
+    position: int | None = Field(default=None, strict=True, ge=0, le=10_000)
+
+
+class ItemCreate(BaseModel):
+    """A new own item: the question, two anchors (rated items) and which way is better."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1, max_length=120)
+    low_anchor: str | None = Field(default=None, max_length=60)
+    high_anchor: str | None = Field(default=None, max_length=60)
+    better: Literal["lower", "higher", "neither"] = "lower"
+    kind: Literal["rated", "side_effect"] = "rated"
+
+    _blank = field_validator("label", "low_anchor", "high_anchor", mode="before")(_blank_to_none)
+    _storable = field_validator("label", "low_anchor", "high_anchor")(_storable_text)
+
+    @model_validator(mode="after")
+    def _anchors_for_scales(self) -> ItemCreate:
+        if self.kind == "rated":
+            missing = [name for name in ("low_anchor", "high_anchor") if not getattr(self, name)]
+            if missing:
+                raise ValueError(f"A 0–100 item needs words for both ends: {' and '.join(missing)}")
+        return self
+
+
+class PackPublic(BaseModel):
+    key: str
+    name: str
+    description: str
+    items: list[ItemPublic]

@@ -47,8 +47,8 @@ def seed_diary(
                 day=day,
                 dose_taken=rng.random() < 0.92,
                 notes="Slept badly, busy week." if rng.random() < 0.05 else None,
-                **values,
-                **side_effects,
+                ratings=values,
+                side_effects=side_effects,
             )
         )
     session.commit()

@@ -27,7 +27,7 @@ const SHELL = [
 // Also never: the report and settings pages, which can show a share link or a backup.
 const NEVER_CACHE = [
   "/api/", "/sync", "/login", "/register", "/logout", "/docs", "/openapi.json", "/sw.js",
-  "/shared/", "/report", "/settings",
+  "/shared/", "/report", "/settings", "/calendar/",
 ];
 
 self.addEventListener("install", (event) => {
@@ -116,4 +116,40 @@ self.addEventListener("sync", (event) => {
       if (records.some((record) => !record.errors)) throw new Error("days still wait to sync");
     }));
   }
+});
+
+// Reminders (SPEC §13): show the push as a notification; a tap opens /today. The text comes
+// from the server and never names the drug or a symptom.
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (error) {
+    message = {};
+  }
+  event.waitUntil(
+    self.registration.showNotification(message.title || "Your diary", {
+      body: message.body || "Time for your diary.",
+      tag: message.tag || "reminder",
+      icon: "/static/icons/icon-192.png",
+      data: { url: "/today" },
+    }),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL("/today", self.location.origin).href;
+  event.waitUntil(
+    (async () => {
+      const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      for (const client of windows) {
+        if (new URL(client.url).origin === self.location.origin && "focus" in client) {
+          const focused = await client.focus();
+          return "navigate" in focused ? focused.navigate(target) : focused;
+        }
+      }
+      return self.clients.openWindow(target);
+    })(),
+  );
 });

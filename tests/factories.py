@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from sqlmodel import Session
 
 from app.models import DiaryEntry, DoseStep, User
+from app.services.entries import stored_fields
 
 PASSWORD = "correct horse battery staple"
 # Argon2id with the smallest cost the library allows: tests sign in hundreds of times, and
@@ -44,7 +45,7 @@ def make_step(
 
 def make_entry(session: Session, *, user: User, day: date, **answers: Any) -> DiaryEntry:
     assert user.id is not None
-    entry = DiaryEntry(user_id=user.id, day=day, **answers)
+    entry = DiaryEntry(user_id=user.id, day=day, **stored_fields(answers))
     session.add(entry)
     session.commit()
     session.refresh(entry)

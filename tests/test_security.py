@@ -82,7 +82,9 @@ def saved(session: Session, user: User) -> DoseStep:
 
 def nothing_changed(session: Session) -> None:
     session.expire_all()
-    assert [(entry.day, entry.pain) for entry in session.exec(select(DiaryEntry))] == [(DAY, 40)]
+    assert [
+        (entry.day, entry.ratings.get("pain")) for entry in session.exec(select(DiaryEntry))
+    ] == [(DAY, 40)]
     assert [(step.start_date, step.dose_mg) for step in session.exec(select(DoseStep))] == [
         (date(2026, 3, 1), 1.5)
     ]

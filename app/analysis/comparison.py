@@ -440,6 +440,7 @@ def compare_steps(
     reference: int | None = None,
     items: Sequence[RatedItemSpec] | None = None,
     primary_item: str | None = None,
+    side_effect_keys: Sequence[str] = SIDE_EFFECT_KEYS,
 ) -> Comparison:
     """Compare every dose step with the pooled baseline (or `reference`), item by item (SPEC §4).
 
@@ -478,9 +479,9 @@ def compare_steps(
         [[*map(record.values.get, keys)] for record in records], dtype=np.float64
     ).reshape(count, len(keys))
     effects = np.array(
-        [[*map(record.side_effects.get, SIDE_EFFECT_KEYS)] for record in records],
+        [[*map(record.side_effects.get, side_effect_keys)] for record in records],
         dtype=np.float64,
-    ).reshape(count, len(SIDE_EFFECT_KEYS))
+    ).reshape(count, len(side_effect_keys))
     dose_taken = np.array([record.dose_taken for record in records], dtype=np.float64)
     retrospective = np.array([record.retrospective for record in records], dtype=bool)
 
@@ -573,7 +574,7 @@ def compare_steps(
                 settle_end_date=span.settle_end,
                 settling_days=settled - first,
                 items=stats,
-                side_effects=_side_effect_stats(effects[first:end]),
+                side_effects=_side_effect_stats(effects[first:end], side_effect_keys),
                 responder=(_responder(stats) if against_baseline and index != ref_index else None),
                 headline=headline,
                 comparisons=comparisons,
@@ -719,14 +720,16 @@ PLANNING_PHI_SE: Final = 0.5
 _Z_POWER: Final = 0.8416212335729143
 
 
-def _side_effect_stats(block: NDArray[np.float64]) -> dict[str, SideEffectStats]:
+def _side_effect_stats(
+    block: NDArray[np.float64], keys: Sequence[str]
+) -> dict[str, SideEffectStats]:
     days_logged = block.shape[0]
     answered = ~np.isnan(block)
     answered_days = answered.sum(axis=0)
     # NaN compares false, so unanswered days are simply not reported days.
     reported_days = (block >= 1.0).sum(axis=0)
     stats: dict[str, SideEffectStats] = {}
-    for column, key in enumerate(SIDE_EFFECT_KEYS):
+    for column, key in enumerate(keys):
         answered_here = int(answered_days[column])
         reported = int(reported_days[column])
         worst = int(block[answered[:, column], column].max()) if answered_here else None

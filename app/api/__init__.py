@@ -10,6 +10,7 @@ from app.api import (
     dose_plan,
     dose_steps,
     entries,
+    items,
     reminders,
     report,
     revisions,
@@ -22,6 +23,7 @@ router.include_router(entries.router)
 router.include_router(dose_steps.router)
 router.include_router(dose_plan.router)
 router.include_router(reminders.router)
+router.include_router(items.router)
 router.include_router(comparison.router)
 router.include_router(report.router)
 router.include_router(share_links.router)

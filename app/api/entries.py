@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 from app.api.errors import field_error
 from app.db import DatabaseDep
 from app.deps import ApiOwnedEntry, ApiUser
+from app.items.patient import catalogue_for
 from app.schemas import (
     BatchItemResult,
     BatchResult,
@@ -39,13 +40,13 @@ def list_entries(
         raise field_error(["query", "end"], "The end date is before the start date.")
     with database.read() as session:
         rows = entries.list_entries(session, user_id=user.id, start=start, end=end)
-        return entries.entries_public(session, user_id=user.id, entries=rows)
+        return entries.entries_public(session, user=user, entries=rows)
 
 
 @router.post("/batch", response_model=BatchResult)
 def save_batch(batch: EntryBatch, user: ApiUser, database: DatabaseDep) -> BatchResult:
     """Save every entry in the list, or none of them (422 naming the entry that was refused;
-    each day may come only once).
+    each day may come only once; an item key the diary does not know is refused, 422 naming it).
 
     `results` says what happened to each entry, in order: `created`, `replaced`, `unchanged`
     (the same answers, or a replay of the same device edit), `superseded` (an edit older than
@@ -57,9 +58,14 @@ def save_batch(batch: EntryBatch, user: ApiUser, database: DatabaseDep) -> Batch
         with database.write() as session:
             outcomes = entries.save_batch(session, user=user, entries=batch.entries, source="api")
             steps = list_steps(session, user_id=user.id)
+            catalogue = catalogue_for(session, user=user)
     except entries.DiaryDayRefused as refusal:
         loc: list[str | int] = ["body", "entries", refusal.index or 0, "date"]
         raise field_error(loc, str(refusal)) from None
+    except entries.UnknownItem as unknown:
+        raise field_error(
+            ["body", "entries", unknown.index or 0, *unknown.loc], str(unknown)
+        ) from None
     counts = dict.fromkeys(("created", "replaced", "unchanged", "superseded", "stays_deleted"), 0)
     for outcome in outcomes:
         counts[outcome.status] += 1
@@ -70,7 +76,7 @@ def save_batch(batch: EntryBatch, user: ApiUser, database: DatabaseDep) -> Batch
             for item, outcome in zip(batch.entries, outcomes, strict=True)
         ],
         entries=[
-            entries.entry_public(outcome.entry, steps=steps)
+            entries.entry_public(outcome.entry, steps=steps, catalogue=catalogue)
             for outcome in outcomes
             if outcome.entry is not None
         ],
@@ -91,6 +97,10 @@ def put_entry(
 ) -> EntryPublic:
     """Create or replace the entry of one diary day.
 
+    Items: `ratings` {item key: 0–100 | null} and `side_effects` {key: 0–3 | null} for any
+    item of the diary (GET /api/v1/items); the eight built-in rated keys may also come at the
+    top level. An unknown key is refused (422 naming it).
+
     201: the day was created. 200: it was replaced, or nothing changed (the same answers, or
     a replay of the same `client_id` + `client_edited_at` edit). 409: the edit is older than
     the day's current version, or than the day's deletion (by `client_edited_at`): the later
@@ -102,9 +112,14 @@ def put_entry(
         with database.write() as session:
             # Read before the save, in its transaction: after the commit it would start another.
             steps = list_steps(session, user_id=user.id)
-            outcome = entries.save_entry(session, user=user, day=day, answers=answers, source="api")
+            catalogue = catalogue_for(session, user=user)
+            outcome = entries.save_entry(
+                session, user=user, day=day, answers=answers, source="api", catalogue=catalogue
+            )
     except entries.DiaryDayRefused as refusal:
         raise field_error(["path", "date"], str(refusal)) from None
+    except entries.UnknownItem as unknown:
+        raise field_error(["body", *unknown.loc], str(unknown)) from None
     if outcome.status == "superseded":
         raise HTTPException(
             status_code=409,
@@ -116,15 +131,16 @@ def put_entry(
             detail="This day was deleted after this edit was made; the edit is in its history.",
         )
     response.status_code = 201 if outcome.status == "created" else 200
-    return entries.entry_public(outcome.entry, steps=steps)
+    return entries.entry_public(outcome.entry, steps=steps, catalogue=catalogue)
 
 
 @router.get("/{date}", response_model=EntryPublic)
-def get_entry(entry: ApiOwnedEntry, database: DatabaseDep) -> EntryPublic:
+def get_entry(entry: ApiOwnedEntry, user: ApiUser, database: DatabaseDep) -> EntryPublic:
     """One diary day."""
     with database.read() as session:
         steps = list_steps(session, user_id=entry.user_id)
-    return entries.entry_public(entry, steps=steps)
+        catalogue = catalogue_for(session, user=user)
+    return entries.entry_public(entry, steps=steps, catalogue=catalogue)
 
 
 @router.delete("/{date}", status_code=204)

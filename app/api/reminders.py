@@ -5,14 +5,11 @@ These routes only store what the patient set up; app/reminders sends the reminde
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import APIRouter, HTTPException, Request, Response
 from sqlmodel import Session
 
 from app.db import DatabaseDep
-from app.deps import ApiUser, bearer_scheme
+from app.deps import ApiUser
 from app.models import User
 from app.reminders import store, webpush
 from app.schemas import (
@@ -24,7 +21,6 @@ from app.schemas import (
     RemindersSettingsIn,
     RemindersSettingsPublic,
 )
-from app.services import accounts
 
 router = APIRouter(tags=["reminders"])
 
@@ -107,34 +103,11 @@ def unsubscribe(data: PushSubscriptionRemove, user: ApiUser, database: DatabaseD
     return Response(status_code=204)
 
 
-def _api_user_briefly(
-    request: Request,
-    database: DatabaseDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> User:
-    """Like ApiUser, but the session closes at once: a push is sent with no lock held."""
-    user = None
-    if credentials is not None:
-        with database.read() as session:
-            user = accounts.user_for_api_token(
-                session,
-                token=credentials.credentials,
-                max_age_seconds=request.app.state.settings.api_token_max_age_seconds,
-            )
-    if user is None:
-        raise HTTPException(
-            status_code=401,
-            detail="Sign in first: send Authorization: Bearer <token>",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return user
-
-
 @router.post("/push-subscriptions/test", response_model=PushTestResult)
 def send_test(
     request: Request,
     database: DatabaseDep,
-    user: Annotated[User, Depends(_api_user_briefly)],
+    user: ApiUser,
 ) -> PushTestResult:
     """A test notification to each of your browsers, now."""
     from app.reminders import sender  # the web server needs it for this button only

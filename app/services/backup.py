@@ -25,13 +25,16 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
 )
 from sqlmodel import Session, col, select
 
-from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
+from app.items import KEY_PATTERN, RATED_KEYS, SIDE_EFFECT_KEYS
+from app.items import patient as items
+from app.items.catalogue import CUSTOM_PREFIX
 from app.models import (
     DiaryEntry,
     DosePlan,
@@ -59,12 +62,24 @@ from app.services.dose_steps import format_day, format_mg, list_steps, step_in_f
 from app.services.revisions import as_utc
 
 FORMAT = "ldn-diary-backup"
-VERSION = 1
+# Version 2 added `items` (own items, tracked set, condition) and `ratings`; version 1 files
+# (the eight built-in items at the top level of each day) still import.
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 LISTS = ("dose_steps", "entries", "revisions", "step_decisions")
 # The titration plan and the reminder times (SPEC §13): one object each, or null.
 OBJECTS = ("dose_plan", "reminders")
 TOP_LEVEL_KEYS = frozenset(
-    {"format", "version", "exported_at", "account", "provenance_seal", *LISTS, *OBJECTS}
+    {
+        "format",
+        "version",
+        "exported_at",
+        "account",
+        "items",
+        "provenance_seal",
+        *LISTS,
+        *OBJECTS,
+    }
 )
 # A file larger than this is refused before it is read: five years of daily entries, each
 # edited a few times, come to about 4 MB.
@@ -152,6 +167,38 @@ class RevisionData(EntryAnswers):
         return self
 
 
+class BackupOwnItem(BaseModel):
+    """An own item's definition (SPEC §2.5), as `items.own` carries it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=64)]
+    kind: Literal["rated", "side_effect"] = "rated"
+    label: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    low_anchor: Annotated[str, StringConstraints(max_length=60)] = ""
+    high_anchor: Annotated[str, StringConstraints(max_length=60)] = ""
+    better: Literal["lower", "higher", "neither"] = "lower"
+    hidden: StrictBool = False
+
+    @model_validator(mode="after")
+    def _custom_key(self) -> BackupOwnItem:
+        if not self.key.startswith(CUSTOM_PREFIX):
+            raise ValueError(f"an own item's key starts with {CUSTOM_PREFIX}")
+        return self
+
+
+class BackupItems(BaseModel):
+    """The patient's items: what they take LDN for, own items, and the tracked set in order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    condition: Annotated[str, StringConstraints(max_length=60)] | None = None
+    own: list[BackupOwnItem] = []
+    tracked: list[Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=64)]] | None = (
+        None
+    )
+
+
 class BackupRevision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -174,8 +221,10 @@ def _stamp(moment: datetime | None) -> str | None:
 def _entry_row(entry: DiaryEntry) -> dict[str, Any]:
     values = entries.answers_dict(entry)
     row: dict[str, Any] = {"date": entry.day.isoformat()}
-    row.update({key: values[key] for key in RATED_KEYS})
-    row["side_effects"] = {key: values[key] for key in SIDE_EFFECT_KEYS}
+    # The built-in items at the top level too, as version 1 files and older readers have them.
+    row.update({key: values["ratings"].get(key) for key in RATED_KEYS})
+    row["ratings"] = values["ratings"]
+    row["side_effects"] = values["side_effects"]
     for key in ("other_text", "dose_taken", "dose_time", "dose_mg", "notes"):
         row[key] = values[key]
     row["tolerability"] = values["tolerability"]
@@ -224,6 +273,27 @@ def all_revisions(session: Session, *, user_id: int) -> list[EntryRevision]:
     return list(session.exec(statement))
 
 
+def _items_section(session: Session, *, user: User) -> dict[str, Any]:
+    assert user.id is not None
+    catalogue = items.catalogue_for(session, user=user)
+    return {
+        "condition": user.condition,
+        "own": [
+            {
+                "key": row.key,
+                "kind": row.kind,
+                "label": row.label,
+                "low_anchor": row.low_anchor,
+                "high_anchor": row.high_anchor,
+                "better": row.better,
+                "hidden": row.hidden,
+            }
+            for row in items.own_items(session, user_id=user.id)
+        ],
+        "tracked": [item.key for item in catalogue.items(tracked=True)],
+    }
+
+
 def export_backup(session: Session, *, user: User, seal_key: str | None = None) -> dict[str, Any]:
     """The whole diary as a backup document (docs/backup-format.md). With `seal_key` (the
     app's secret), the document carries a seal over each day's provenance, so this server can
@@ -235,6 +305,7 @@ def export_backup(session: Session, *, user: User, seal_key: str | None = None) 
         "version": VERSION,
         "exported_at": _stamp(utcnow()),
         "account": {"email": user.email, "timezone": user.timezone},
+        "items": _items_section(session, user=user),
         "dose_steps": [_step_row(step) for step in list_steps(session, user_id=user.id)],
         "entries": rows,
         "revisions": [
@@ -300,10 +371,8 @@ def backup_filename(user: User, suffix: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # CSV for spreadsheets
 
-CSV_COLUMNS: tuple[str, ...] = (
-    "date",
-    *RATED_KEYS,
-    *SIDE_EFFECT_KEYS,
+# The columns after the items' (SPEC §2.3 and the day's provenance).
+CSV_OTHER_COLUMNS: tuple[str, ...] = (
     "other_text",
     "dose_taken",
     "dose_time",
@@ -333,15 +402,42 @@ def spreadsheet_cell(value: Any) -> str:
     return text
 
 
+def csv_item_columns(catalogue: items.Catalogue, rows: Sequence[DiaryEntry]) -> list[str]:
+    """The item columns: the built-ins always (as before items were data), then every other
+    item that has data, in the patient's order; rated items first, then side effects."""
+    rated_data = {key for row in rows for key in (row.ratings or {})}
+    effect_data = {key for row in rows for key in (row.side_effects or {})}
+    rated = [*RATED_KEYS]
+    rated += [
+        item.key for item in catalogue.rated() if item.key in rated_data and item.key not in rated
+    ]
+    effects = [*SIDE_EFFECT_KEYS]
+    effects += [
+        item.key
+        for item in catalogue.side_effects()
+        if item.key in effect_data and item.key not in effects
+    ]
+    # Answers to items the catalogue no longer lists are still the patient's data.
+    rated += sorted(rated_data - set(rated))
+    effects += sorted(effect_data - set(effects))
+    return [*rated, *effects]
+
+
 def export_csv(session: Session, *, user: User) -> str:
-    """One row per diary day with a header of the SPEC §2 keys (docs/backup-format.md)."""
+    """One row per diary day: a column per item with data, then the other answers
+    (docs/backup-format.md)."""
     assert user.id is not None
     steps = list_steps(session, user_id=user.id)
+    rows = entries.list_entries(session, user_id=user.id)
+    item_columns = csv_item_columns(items.catalogue_for(session, user=user), rows)
+    columns = ["date", *item_columns, *CSV_OTHER_COLUMNS]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for entry in entries.list_entries(session, user_id=user.id):
-        values: dict[str, Any] = entries.answers_dict(entry)
+    writer.writerow(columns)
+    for entry in rows:
+        answers = entries.answers_dict(entry)
+        values: dict[str, Any] = {**answers["side_effects"], **answers["ratings"]}
+        values.update({key: answers[key] for key in entries.ANSWER_KEYS[2:]})
         step = step_in_force(steps, entry.day)
         values.update(
             date=entry.day.isoformat(),
@@ -349,7 +445,7 @@ def export_csv(session: Session, *, user: User) -> str:
             source=entry.source,
             retrospective=entry.retrospective,
         )
-        writer.writerow([spreadsheet_cell(values[column]) for column in CSV_COLUMNS])
+        writer.writerow([spreadsheet_cell(values.get(column)) for column in columns])
     return buffer.getvalue()
 
 
@@ -387,6 +483,8 @@ class ImportRefused(ValueError):
 class ImportPlan:
     """What an import will do to the account: the preview, and the work to apply."""
 
+    items: BackupItems | None = None
+    new_own_items: list[BackupOwnItem] = field(default_factory=list)
     new_steps: list[BackupDoseStep] = field(default_factory=list)
     same_steps: int = 0
     new_days: list[BackupEntry] = field(default_factory=list)
@@ -411,6 +509,7 @@ class ImportPlan:
             or self.plan
             or self.new_decisions
             or self.reminders
+            or self.new_own_items
         )
 
     def summary(self) -> dict[str, Any]:
@@ -427,6 +526,7 @@ class ImportPlan:
             "step_decisions_added": len(self.new_decisions),
             "dose_plan_restored": self.plan is not None,
             "reminders_restored": self.reminders is not None,
+            "own_items_added": len(self.new_own_items),
         }
 
 
@@ -507,7 +607,7 @@ def _check_envelope(document: Any) -> list[RowError]:
         errors.append(
             RowError(("version",), f"is {version}, newer than this app reads (version {VERSION})")
         )
-    elif version != VERSION:
+    elif version not in READABLE_VERSIONS:
         errors.append(RowError(("version",), f"must be {VERSION}"))
     if errors:
         return errors  # the rows of some other file mean nothing here
@@ -537,9 +637,67 @@ def _revision_key(
 
 
 def _flat_answers(row: EntryAnswers) -> dict[str, Any]:
-    flat = {key: getattr(row, key) for key in entries.ANSWER_KEYS if key not in SIDE_EFFECT_KEYS}
-    flat.update({key: getattr(row.side_effects, key) for key in SIDE_EFFECT_KEYS})
-    return flat
+    return entries.flat_answers(row)
+
+
+def _plan_items(
+    session: Session, *, user: User, document: dict[str, Any], errors: list[RowError]
+) -> tuple[BackupItems | None, list[BackupOwnItem], items.Catalogue, set[str], set[str]]:
+    """The file's items section checked against the account: own items to add, and the keys
+    of rated items and side effects that the diary will know after the import."""
+    catalogue = items.catalogue_for(session, user=user)
+    section = None
+    if "items" in document:
+        section = _validate_row(BackupItems, document["items"], ("items",), errors)
+    rated = set(catalogue.keys("rated"))
+    effects = set(catalogue.keys("side_effect"))
+    new_own: list[BackupOwnItem] = []
+    if section is not None:
+        seen: set[str] = set()
+        for index, own in enumerate(section.own):
+            current = catalogue.get(own.key)
+            if own.key in seen:
+                errors.append(RowError(("items", "own", index, "key"), "is in the file twice"))
+                continue
+            seen.add(own.key)
+            if current is not None and current.kind != own.kind:
+                errors.append(
+                    RowError(
+                        ("items", "own", index, "kind"),
+                        f"your diary already has {own.key} as another kind of item",
+                    )
+                )
+                continue
+            if current is None:
+                new_own.append(own)
+            (rated if own.kind == "rated" else effects).add(own.key)
+        for index, key in enumerate(section.tracked or []):
+            if key not in rated and key not in effects:
+                errors.append(
+                    RowError(("items", "tracked", index), f"{key} is not an item of the diary")
+                )
+    return section, new_own, catalogue, rated, effects
+
+
+def _check_row_items(
+    row: EntryAnswers, index: int, rated: set[str], effects: set[str], errors: list[RowError]
+) -> bool:
+    fine = True
+    for key in row.ratings:
+        if key not in rated:
+            errors.append(
+                RowError(("entries", index, "ratings", key), "is not a 0–100 item of the diary")
+            )
+            fine = False
+    for key in row.side_effects:
+        if key not in effects:
+            errors.append(
+                RowError(
+                    ("entries", index, "side_effects", key), "is not a side effect of the diary"
+                )
+            )
+            fine = False
+    return fine
 
 
 def _same_step(step: DoseStep, row: BackupDoseStep) -> bool:
@@ -572,6 +730,9 @@ def plan_import(
     if errors:
         raise ImportRefused(errors)
     today = entries.patient_today(user)
+    section, new_own, _, rated_keys, effect_keys = _plan_items(
+        session, user=user, document=document, errors=errors
+    )
 
     steps: list[BackupDoseStep] = []
     first_step_row: dict[date, int] = {}
@@ -595,6 +756,8 @@ def plan_import(
     for index, raw in enumerate(document.get("entries", [])):
         entry_row = _validate_row(BackupEntry, raw, ("entries", index), errors)
         if entry_row is None:
+            continue
+        if not _check_row_items(entry_row, index, rated_keys, effect_keys, errors):
             continue
         try:
             entries.check_diary_day(entry_row.date, today=today)
@@ -632,7 +795,9 @@ def plan_import(
             continue
         revisions.append(revision)
 
-    plan = ImportPlan(provenance_trusted=_sealed_by(seal_key, document))
+    plan = ImportPlan(
+        items=section, new_own_items=new_own, provenance_trusted=_sealed_by(seal_key, document)
+    )
     existing_steps = {step.start_date: step for step in list_steps(session, user_id=user.id)}
     for row in steps:
         current = existing_steps.get(row.start_date)
@@ -752,6 +917,7 @@ def apply_import(session: Session, *, user: User, plan: ImportPlan) -> None:
     assert user.id is not None
     now = utcnow()
     try:
+        _apply_items(session, user=user, plan=plan)
         for step in plan.new_steps:
             session.add(
                 DoseStep(
@@ -820,6 +986,33 @@ def apply_import(session: Session, *, user: User, plan: ImportPlan) -> None:
     except Exception:
         session.rollback()
         raise
+
+
+def _apply_items(session: Session, *, user: User, plan: ImportPlan) -> None:
+    """Add the file's own items, then take its condition and tracked set (version 2 files)."""
+    for own in plan.new_own_items:
+        row = items.add_own_item(
+            session,
+            user=user,
+            label=own.label,
+            low_anchor=own.low_anchor,
+            high_anchor=own.high_anchor,
+            better=own.better,
+            kind=own.kind,
+            key=own.key,
+            commit=False,
+        )
+        row.hidden = own.hidden
+        session.add(row)
+    session.flush()
+    if plan.items is None:
+        return
+    if plan.items.condition is not None:
+        user.condition = plan.items.condition.strip() or None
+        session.add(user)
+    if plan.items.tracked is not None:
+        items.set_order(session, user=user, tracked_keys=plan.items.tracked)
+    session.flush()
 
 
 def read_document(raw: bytes) -> Any:

@@ -342,3 +342,38 @@ def step_day_prompt(session: Session, *, user_id: int, today: date) -> StepDayPr
         hold_rule=plan.hold_rule if plan else None,
         answered_today=answered,
     )
+
+
+@dataclass(frozen=True)
+class PlanLines:
+    """The plan against what happened, as the doctor's summary prints it."""
+
+    sentence: str | None
+    choices: tuple[str, ...]
+    coming: tuple[str, ...]
+
+
+def plan_lines(session: Session, *, user_id: int, start: date, end: date) -> PlanLines | None:
+    """The plan, the step-day answers within start..end, and the steps still planned."""
+    plan = get_plan(session, user_id=user_id)
+    choices = tuple(
+        decision_sentence(row)
+        for row in list_decisions(session, user_id=user_id)
+        if start <= row.decided_on <= end
+    )
+    coming = tuple(
+        f"{format_mg(step.dose_mg)} from {format_day(step.start_date)}"
+        for step in list_steps(session, user_id=user_id)
+        if step.planned
+    )
+    sentence = None
+    if plan is not None and plan.start_date and plan.start_mg and plan.step_mg:
+        assert plan.target_mg is not None
+        sentence = (
+            f"Plan from {format_day(plan.start_date)}: {format_mg(plan.start_mg)}, then "
+            f"{format_mg(plan.step_mg)} more every {plan.every_days} days, up to "
+            f"{format_mg(plan.target_mg)}."
+        )
+    if sentence is None and not choices and not coming:
+        return None
+    return PlanLines(sentence=sentence, choices=choices, coming=coming)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.items import OTHER_ANSWER_KEYS, RATED_KEYS, SIDE_EFFECT_KEYS
+from app.items.patient import Catalogue, catalogue_for
 from app.models import DiaryEntry, DoseStep, EntryRevision, User, utcnow
 from app.schemas import (
     EARLIEST_DIARY_DAY,
@@ -27,11 +28,8 @@ from app.schemas import (
 from app.services.dose_steps import format_day, list_steps, step_in_force
 
 Source = Literal["web", "api", "sync", "import"]
-ANSWER_KEYS: tuple[str, ...] = (
-    *RATED_KEYS,
-    *SIDE_EFFECT_KEYS,
-    *OTHER_ANSWER_KEYS,
-)
+# A day's answers: the item values by kind, then the other answers (SPEC §2.3).
+ANSWER_KEYS: tuple[str, ...] = ("ratings", "side_effects", *OTHER_ANSWER_KEYS)
 CHECK_IN_KEYS = ("tolerability", "pgic")
 
 
@@ -39,6 +37,15 @@ class DiaryDayRefused(ValueError):
     """The diary day is outside what can be recorded (after tomorrow, or implausibly old)."""
 
     index: int | None = None  # position in a batch, when the day came in one
+
+
+class UnknownItem(ValueError):
+    """An answer names an item the patient's catalogue does not have (or of another kind)."""
+
+    def __init__(self, loc: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.index: int | None = None  # position in a batch, when the day came in one
 
 
 class DayRepeated(DiaryDayRefused):
@@ -79,21 +86,85 @@ def is_retrospective(day: date, *, first_saved: datetime, timezone: str) -> bool
     return first_saved >= deadline
 
 
+def _answered(values: Any) -> dict[str, int]:
+    """The answered values of a {key: value} object, sorted by key (null = not answered)."""
+    if not isinstance(values, dict):
+        return {}
+    return {str(key): value for key, value in sorted(values.items()) if value is not None}
+
+
+def stored_fields(answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers in the flat shape of the first diary (built-in items as their own keys, side
+    effects as one object) turned into DiaryEntry's fields; other keys pass through."""
+    fields = dict(answers)
+    ratings = _answered(fields.pop("ratings", {}))
+    effects = _answered(fields.pop("side_effects", {}))
+    for key in RATED_KEYS:
+        if key in fields:
+            value = fields.pop(key)
+            if value is not None:
+                ratings[key] = value
+    for key in SIDE_EFFECT_KEYS:
+        if key in fields:
+            value = fields.pop(key)
+            if value is not None:
+                effects[key] = value
+    fields["ratings"] = dict(sorted(ratings.items()))
+    fields["side_effects"] = dict(sorted(effects.items()))
+    return fields
+
+
 def answers_dict(entry: DiaryEntry) -> dict[str, Any]:
-    """The entry's answers, in the flat column shape."""
-    return {key: getattr(entry, key) for key in ANSWER_KEYS}
+    """The entry's answers: `ratings` and `side_effects` (answered items only), then the rest."""
+    values: dict[str, Any] = {
+        "ratings": _answered(entry.ratings),
+        "side_effects": _answered(entry.side_effects),
+    }
+    values.update({key: getattr(entry, key) for key in OTHER_ANSWER_KEYS})
+    return values
 
 
-def _flat_answers(answers: EntryAnswers) -> dict[str, Any]:
-    flat = {key: getattr(answers, key) for key in ANSWER_KEYS if key not in SIDE_EFFECT_KEYS}
-    flat.update({key: getattr(answers.side_effects, key) for key in SIDE_EFFECT_KEYS})
-    return flat
+def flat_answers(answers: EntryAnswers) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "ratings": _answered(answers.rating_values()),
+        "side_effects": _answered(answers.side_effect_values()),
+    }
+    values.update({key: getattr(answers, key) for key in OTHER_ANSWER_KEYS})
+    return values
+
+
+def check_item_keys(answers: EntryAnswers, catalogue: Catalogue) -> None:
+    """Refuse answers to items the patient's catalogue does not have (UnknownItem)."""
+    rated = catalogue.keys("rated")
+    for key in answers.ratings:
+        if key not in rated:
+            raise UnknownItem(
+                ("ratings", key),
+                f"{key} is not a 0–100 item of this diary (GET /api/v1/items lists them)",
+            )
+    effects = catalogue.keys("side_effect")
+    for key in answers.side_effects:
+        if key not in effects:
+            raise UnknownItem(
+                ("side_effects", key),
+                f"{key} is not a side effect of this diary (GET /api/v1/items lists them)",
+            )
+
+
+def snapshot_values(data: dict[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
+    """The rated values and side effects a kept version holds, in either shape it was kept in
+    (built-in items at the top level before items were data, `ratings` since)."""
+    ratings = _answered(data.get("ratings"))
+    for key in RATED_KEYS:
+        if data.get(key) is not None:
+            ratings[key] = data[key]
+    return dict(sorted(ratings.items())), _answered(data.get("side_effects"))
 
 
 def entry_snapshot(entry: DiaryEntry) -> dict[str, Any]:
     """A JSON-ready copy of a version of the day, kept in the revision history."""
     data = answers_dict(entry)
-    data["side_effects"] = {key: data.pop(key) for key in SIDE_EFFECT_KEYS}
+    data.update({key: data["ratings"].get(key) for key in RATED_KEYS})
     data["date"] = entry.day.isoformat()
     data["source"] = entry.source
     data["client_id"] = entry.client_id
@@ -188,11 +259,10 @@ def _first_saved(
 
 
 def _snapshot_answers(data: dict[str, Any]) -> dict[str, Any]:
-    """The answers a kept version holds, in the flat column shape."""
-    flat = {key: data.get(key) for key in ANSWER_KEYS if key not in SIDE_EFFECT_KEYS}
-    side_effects = data.get("side_effects")
-    side_effects = side_effects if isinstance(side_effects, dict) else {}
-    flat.update({key: side_effects.get(key) for key in SIDE_EFFECT_KEYS})
+    """The answers a kept version holds, in the shape of `answers_dict`."""
+    ratings, side_effects = snapshot_values(data)
+    flat: dict[str, Any] = {"ratings": ratings, "side_effects": side_effects}
+    flat.update({key: data.get(key) for key in OTHER_ANSWER_KEYS})
     return flat
 
 
@@ -332,6 +402,7 @@ def save_entry(
     source: Source,
     commit: bool = True,
     reason: str = "edited",
+    catalogue: Catalogue | None = None,
 ) -> SaveOutcome:
     """Create or replace the patient's entry for `day`, keeping the replaced version.
 
@@ -341,8 +412,9 @@ def save_entry(
     """
     assert user.id is not None
     check_diary_day(day, today=patient_today(user))
+    check_item_keys(answers, catalogue or catalogue_for(session, user=user))
     edit = _Edit(
-        values=_flat_answers(answers),
+        values=flat_answers(answers),
         client_id=answers.client_id,
         edited_at=_device_time(answers),
         received_at=utcnow(),
@@ -428,7 +500,7 @@ def _save_over(
         return SaveOutcome(entry=entry, status="unchanged")
     _keep_revision(session, entry=entry, reason=reason)
     for key, value in edit.values.items():
-        setattr(entry, key, value)
+        setattr(entry, key, dict(value) if isinstance(value, dict) else value)
     entry.source = source
     entry.updated_at = edit.received_at
     entry.client_id = edit.client_id
@@ -465,9 +537,24 @@ def save_batch(
             refusal.index = index
             raise
         first_index[item.date] = index
+    catalogue = catalogue_for(session, user=user)
+    for index, item in enumerate(entries):
+        try:
+            check_item_keys(item, catalogue)
+        except UnknownItem as unknown:
+            unknown.index = index
+            raise
     try:
         outcomes = [
-            save_entry(session, user=user, day=item.date, answers=item, source=source, commit=False)
+            save_entry(
+                session,
+                user=user,
+                day=item.date,
+                answers=item,
+                source=source,
+                commit=False,
+                catalogue=catalogue,
+            )
             for item in entries
         ]
         session.commit()
@@ -519,14 +606,32 @@ def list_revisions(
     return list(session.exec(statement))
 
 
-def entry_public(entry: DiaryEntry, *, steps: Sequence[DoseStep]) -> EntryPublic:
-    """The API shape of an entry, with the dose the schedule sets for that day."""
+def entry_public(
+    entry: DiaryEntry, *, steps: Sequence[DoseStep], catalogue: Catalogue
+) -> EntryPublic:
+    """The API shape of an entry, with the dose the schedule sets for that day.
+
+    `ratings` and `side_effects` name every built-in item, every item the patient tracks and
+    every item the day answers (null = not answered); the built-in rated items are at the
+    top level too, as before items were data.
+    """
     step = step_in_force(steps, entry.day)
     values = answers_dict(entry)
-    side_effects = {key: values.pop(key) for key in SIDE_EFFECT_KEYS}
+    answered_ratings = values.pop("ratings")
+    answered_effects = values.pop("side_effects")
+    ratings: dict[str, int | None] = {
+        item.key: None for item in catalogue.rated() if _listed(item.key, catalogue)
+    }
+    ratings.update(answered_ratings)
+    side_effects: dict[str, int | None] = {
+        item.key: None for item in catalogue.side_effects() if _listed(item.key, catalogue)
+    }
+    side_effects.update(answered_effects)
     return EntryPublic(
         date=entry.day,
+        ratings=ratings,
         side_effects=side_effects,
+        **{key: answered_ratings.get(key) for key in RATED_KEYS},
         scheduled_dose_mg=step.dose_mg if step else None,
         source=entry.source,
         retrospective=entry.retrospective,
@@ -536,9 +641,16 @@ def entry_public(entry: DiaryEntry, *, steps: Sequence[DoseStep]) -> EntryPublic
     )
 
 
-def entries_public(session: Session, *, user_id: int, entries: Sequence[DiaryEntry]) -> list[Any]:
-    steps = list_steps(session, user_id=user_id)
-    return [entry_public(entry, steps=steps) for entry in entries]
+def _listed(key: str, catalogue: Catalogue) -> bool:
+    entry = catalogue.entry(key)
+    return entry is not None and (entry.tracked or entry.item.source == "builtin")
+
+
+def entries_public(session: Session, *, user: User, entries: Sequence[DiaryEntry]) -> list[Any]:
+    assert user.id is not None
+    steps = list_steps(session, user_id=user.id)
+    catalogue = catalogue_for(session, user=user)
+    return [entry_public(entry, steps=steps, catalogue=catalogue) for entry in entries]
 
 
 def check_in_due(session: Session, *, user_id: int, day: date) -> bool:

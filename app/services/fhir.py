@@ -2,6 +2,8 @@
 
 A Bundle of type "collection" holding:
 - one Patient with an identifier only (no name, no email: the file may travel);
+- one QuestionnaireResponse per day: an answer per answered item (built-in, pack or own),
+  `linkId` the item key, `text` its question;
 - one Observation per answered item per day, coded in the diary's own code system
   (`urn:ldn-diary:item`, the SPEC §2 keys: there are no LOINC codes for these scales),
   `effectiveDateTime` the diary day, the answer as valueInteger (scores, severities,
@@ -19,7 +21,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.items import ITEMS_BY_KEY, PGIC_LABELS, SIDE_EFFECTS
+from app.items import PGIC_LABELS
+from app.items.patient import Catalogue, catalogue_for
 from app.models import DiaryEntry, User, utcnow
 from app.services import entries
 from app.services.dose_steps import list_steps, timeline
@@ -47,14 +50,21 @@ _EXTRA_ITEMS: dict[str, str] = {
 }
 
 
-def _display(key: str) -> str:
-    if key in ITEMS_BY_KEY:
-        item = ITEMS_BY_KEY[key]
-        return f"{item.question} (0 {item.low_anchor}, 100 {item.high_anchor})"
-    for effect in SIDE_EFFECTS:
-        if effect.key == key:
-            return f"Side effect: {effect.label} (0 none, 1 mild, 2 moderate, 3 severe)"
-    return _EXTRA_ITEMS[key]
+def _display(key: str, catalogue: Catalogue) -> str:
+    item = catalogue.get(key)
+    if item is None:
+        return _EXTRA_ITEMS.get(key, key)
+    if item.is_rated:
+        return f"{item.question} ({item.scale_text})"
+    return f"Side effect: {item.label} ({item.scale_text})"
+
+
+def _item_answers(entry: DiaryEntry) -> dict[str, Any]:
+    """Every answer of the day by key: the items, then the other answers."""
+    answers = entries.answers_dict(entry)
+    flat: dict[str, Any] = {**answers.pop("ratings"), **answers.pop("side_effects")}
+    flat.update(answers)
+    return flat
 
 
 def _urn(user: User, name: str) -> str:
@@ -74,10 +84,32 @@ def _value(key: str, value: Any) -> dict[str, Any]:
     return {"valueInteger": value}
 
 
-def _observations(user: User, entry: DiaryEntry, patient: str) -> list[dict[str, Any]]:
+def _questionnaire_response(
+    user: User, entry: DiaryEntry, patient: str, catalogue: Catalogue
+) -> dict[str, Any]:
+    """The day's answers to the diary's items, one per item, linkId = the item key."""
+    day = entry.day.isoformat()
+    answers = entries.answers_dict(entry)
+    listed = [*answers["ratings"].items(), *answers["side_effects"].items()]
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": _urn(user, f"{day}:answers").removeprefix("urn:uuid:"),
+        "status": "completed",
+        "subject": {"reference": patient},
+        "authored": as_utc(entry.updated_at).isoformat(),
+        "item": [
+            {"linkId": key, "text": _display(key, catalogue), "answer": [{"valueInteger": value}]}
+            for key, value in listed
+        ],
+    }
+
+
+def _observations(
+    user: User, entry: DiaryEntry, patient: str, catalogue: Catalogue
+) -> list[dict[str, Any]]:
     day = entry.day.isoformat()
     resources = []
-    for key, value in entries.answers_dict(entry).items():
+    for key, value in _item_answers(entry).items():
         if value is None:
             continue
         observation: dict[str, Any] = {
@@ -86,8 +118,10 @@ def _observations(user: User, entry: DiaryEntry, patient: str) -> list[dict[str,
             "status": "final",
             "category": [{"coding": [{"system": CATEGORY_SYSTEM, "code": "survey"}]}],
             "code": {
-                "coding": [{"system": ITEM_SYSTEM, "code": key, "display": _display(key)}],
-                "text": _display(key),
+                "coding": [
+                    {"system": ITEM_SYSTEM, "code": key, "display": _display(key, catalogue)}
+                ],
+                "text": _display(key, catalogue),
             },
             "subject": {"reference": patient},
             "effectiveDateTime": day,
@@ -158,8 +192,11 @@ def export_bundle(session: Session, *, user: User) -> dict[str, Any]:
     }
     resources: list[dict[str, Any]] = [patient]
     resources += _statements(user, session, patient_url)
+    catalogue = catalogue_for(session, user=user)
     for entry in entries.list_entries(session, user_id=user.id):
-        resources += _observations(user, entry, patient_url)
+        if entry.ratings or entry.side_effects:
+            resources.append(_questionnaire_response(user, entry, patient_url, catalogue))
+        resources += _observations(user, entry, patient_url, catalogue)
     return {
         "resourceType": "Bundle",
         "type": "collection",

@@ -6,6 +6,7 @@ the pages and the PDF all compute from the same data the same way.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,12 +23,20 @@ from app.analysis import (
     compare_steps,
 )
 from app.charts import DoseBand
-from app.items import ITEMS_BY_KEY, RATED_KEYS, SIDE_EFFECT_KEYS
+from app.items import FIXED_BY_KEY, Item
+from app.items.patient import catalogue_for
 from app.models import DiaryEntry, DoseStep, User
 from app.services.dose_steps import list_steps, timeline
 from app.services.entries import patient_today
 
-_DAY_COLUMNS = ", ".join(("day", *RATED_KEYS, *SIDE_EFFECT_KEYS, "dose_taken", "retrospective"))
+_DAY_COLUMNS = "day, ratings, side_effects, dose_taken, retrospective"
+
+
+def _json_object(value: object) -> dict[str, int | None]:
+    """A JSON column as the driver hands it back: text on SQLite, a dict on PostgreSQL."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value if isinstance(value, dict) else {}
 
 
 def day_records(
@@ -48,18 +57,16 @@ def day_records(
         f"SELECT {_DAY_COLUMNS} FROM diary_entry "  # noqa: S608 (column names are constants)
         f"WHERE {' AND '.join(conditions)} ORDER BY day"
     )
-    rated = len(RATED_KEYS)
-    last_effect = 1 + rated + len(SIDE_EFFECT_KEYS)
     records = []
     for row in session.connection().execute(statement, params):
         day = row[0]
         records.append(
             DayRecord(
                 day=day if isinstance(day, date) else date.fromisoformat(day),
-                values=dict(zip(RATED_KEYS, row[1 : 1 + rated], strict=True)),
-                side_effects=dict(zip(SIDE_EFFECT_KEYS, row[1 + rated : last_effect], strict=True)),
-                dose_taken=None if row[-2] is None else bool(row[-2]),
-                retrospective=bool(row[-1]),
+                values=_json_object(row[1]),
+                side_effects=_json_object(row[2]),
+                dose_taken=None if row[3] is None else bool(row[3]),
+                retrospective=bool(row[4]),
             )
         )
     return records
@@ -94,19 +101,62 @@ def comparison_for(
     Raises UnknownReference when `reference` is not one of the patient's begun dose steps
     (another patient's step is unknown exactly like one that does not exist).
     """
+    return compared_items(
+        session,
+        user=user,
+        settle_days=settle_days,
+        reference=reference,
+        primary_item=primary_item,
+    )[0]
+
+
+# The responder rule (SPEC §4) reads these three, so they are always compared.
+RESPONDER_KEYS = ("pain", "fatigue", "sleep_quality")
+
+
+def compared_items(
+    session: Session,
+    *,
+    user: User,
+    settle_days: int,
+    reference: int | None = None,
+    primary_item: str | None = None,
+) -> tuple[Comparison, list[Item], list[Item]]:
+    """The comparison, with the rated items and side effects it covers in the patient's
+    order: every tracked item and every item with data (SPEC §2.5)."""
     assert user.id is not None
     steps = list_steps(session, user_id=user.id)
+    records = day_records(session, user_id=user.id)
+    rated, effects = patient_items(session, user=user, days=records)
+    listed = {item.key for item in rated}
+    rated += [FIXED_BY_KEY[key] for key in RESPONDER_KEYS if key not in listed]
     try:
-        return compare_steps(
-            day_records(session, user_id=user.id),
+        comparison = compare_steps(
+            records,
             step_inputs(steps),
             today=patient_today(user),
             settle_days=settle_days,
             reference=reference,
             primary_item=primary_item,
+            items=rated,
+            side_effect_keys=[effect.key for effect in effects],
         )
     except KeyError as error:
         raise UnknownReference(str(error)) from None
+    return comparison, rated, effects
+
+
+def patient_items(
+    session: Session, *, user: User, days: Sequence[DayRecord]
+) -> tuple[list[Item], list[Item]]:
+    """The rated items and side effects an output lists for these days: the patient's tracked
+    ones in their order, then untracked ones that have data (SPEC §2.5)."""
+    catalogue = catalogue_for(session, user=user)
+    rated_data = {key for day in days for key, value in day.values.items() if value is not None}
+    effect_data = {
+        key for day in days for key, value in day.side_effects.items() if value is not None
+    }
+    return catalogue.shown("rated", rated_data), catalogue.shown("side_effect", effect_data)
 
 
 RANGES: dict[str, int | None] = {"30": 30, "90": 90, "365": 365, "all": None}
@@ -121,6 +171,9 @@ class TrendData:
     end: date
     days: list[DayRecord]
     bands: list[DoseBand]
+    # The patient's items with data in the range or tracked, in their order.
+    items: list[Item]
+    side_effects: list[Item]
 
 
 def trend_data(session: Session, *, user: User, range_key: str) -> TrendData:
@@ -146,7 +199,15 @@ def trend_data(session: Session, *, user: User, range_key: str) -> TrendData:
         start = end - timedelta(days=span - 1)
     # Six days before the range let the 7-day mean start at its left edge.
     days = day_records(session, user_id=user.id, start=start - timedelta(days=6), end=end)
-    return TrendData(start=start, end=end, days=days, bands=dose_bands(steps, start, end))
+    rated, effects = patient_items(session, user=user, days=days)
+    return TrendData(
+        start=start,
+        end=end,
+        days=days,
+        bands=dose_bands(steps, start, end),
+        items=rated,
+        side_effects=effects,
+    )
 
 
 def dose_bands(steps: Sequence[DoseStep], start: date, end: date) -> list[DoseBand]:
@@ -178,7 +239,7 @@ def dose_bands(steps: Sequence[DoseStep], start: date, end: date) -> list[DoseBa
 
 def item_label(key: str) -> str:
     """The item's label as the diary shows it; a key the vocabulary lacks reads as itself."""
-    item = ITEMS_BY_KEY.get(key)
+    item = FIXED_BY_KEY.get(key)
     return item.label if item is not None else key.replace("_", " ").capitalize()
 
 

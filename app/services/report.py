@@ -33,16 +33,16 @@ from app.charts import day_count, multi_item_chart
 from app.items import (
     ITEMS_BY_KEY,
     PGIC_LABELS,
-    RATED_ITEMS,
     SEVERITY_LABELS,
-    SIDE_EFFECTS,
+    Item,
     RatedItem,
     SideEffect,
 )
 from app.models import DiaryEntry, DoseStep, User
+from app.services.dose_plan import PlanLines, plan_lines
 from app.services.dose_steps import dose_label, format_day, format_mg, list_steps, step_in_force
 from app.services.entries import patient_today
-from app.services.insight import comparison_for, day_records, dose_bands
+from app.services.insight import compared_items, day_records, dose_bands
 
 MAX_RANGE_DAYS = 366
 INITIALS_MAX = 12
@@ -154,6 +154,8 @@ class ReportData:
     tolerability: CheckIn | None
     pgic: CheckIn | None
     method: str
+    # SPEC §13: the titration plan against what happened (step-day answers), if there is one.
+    plan: PlanLines | None = None
 
     @property
     def has_entries(self) -> bool:
@@ -249,7 +251,9 @@ def build_report(
     # chart's first 7-day means (a share link shows exactly the range the patient chose).
     records = day_records(session, user_id=user.id, start=start, end=end)
     # The whole diary's comparison, so a baseline from before the range still counts.
-    comparison = comparison_for(session, user=user, settle_days=settle_days)
+    comparison, rated_items, effect_items = compared_items(
+        session, user=user, settle_days=settle_days
+    )
     baseline = comparison.baseline
     in_range = tuple(
         step
@@ -260,7 +264,12 @@ def build_report(
     latest = _latest_step(in_range)
     # Side effects count the range's days only, per step that has days in it.
     effects_by_step = [
-        (step, _side_effect_stats(records, max(step.start_date, start), min(step.end_date, end)))
+        (
+            step,
+            _side_effect_stats(
+                records, max(step.start_date, start), min(step.end_date, end), effect_items
+            ),
+        )
         for step in comparison.steps
         if step.start_date <= end and step.end_date >= start
     ]
@@ -273,16 +282,16 @@ def build_report(
     key_numbers: tuple[KeyNumber, ...] = ()
     if latest is not None and records:
         key_numbers = tuple(
-            _key_number(item, baseline, latest.items[item.key]) for item in RATED_ITEMS
+            _key_number(item, baseline, latest.items[item.key]) for item in rated_items
         )
     effects_reported = [
         effect
-        for effect in SIDE_EFFECTS
+        for effect in effect_items
         if any(stats[effect.key].days for _, stats in effects_by_step)
     ]
     effects_answered = {
         effect.key
-        for effect in SIDE_EFFECTS
+        for effect in effect_items
         if any(stats[effect.key].answered for _, stats in effects_by_step)
     }
     range_effects = {step.start_date: stats for step, stats in effects_by_step}
@@ -321,7 +330,9 @@ def build_report(
         latest_label=None if latest is None else step_label(latest),
         key_numbers=key_numbers,
         responder=None if latest is None else _responder_words(latest),
-        steps=tuple(_step_row(step, range_effects.get(step.start_date)) for step in shown),
+        steps=tuple(
+            _step_row(step, range_effects.get(step.start_date), effect_items) for step in shown
+        ),
         steps_outside_range=any(step.start_date < start or step.end_date > end for step in shown),
         side_effect_names=tuple(effect.label for effect in effects_reported),
         side_effect_rows=tuple(
@@ -335,7 +346,7 @@ def build_report(
         else (),
         never_reported=tuple(
             effect.label
-            for effect in SIDE_EFFECTS
+            for effect in effect_items
             if effect not in effects_reported and effect.key in effects_answered
         ),
         other_texts=checkins.other_texts,
@@ -343,6 +354,7 @@ def build_report(
         tolerability=checkins.tolerability,
         pgic=checkins.pgic,
         method=method_text(settle_days),
+        plan=plan_lines(session, user_id=user.id, start=start, end=end),
     )
 
 
@@ -427,7 +439,11 @@ def _baseline_note(baseline: StepComparison | None, start: date) -> str | None:
     return f"Baseline: {dates} ({where} this summary’s dates)"
 
 
-def _step_row(step: StepComparison, effects: Mapping[str, SideEffectStats] | None) -> StepRow:
+def _step_row(
+    step: StepComparison,
+    effects: Mapping[str, SideEffectStats] | None,
+    effect_items: Sequence[Item],
+) -> StepRow:
     """The whole step, as the comparison counts it; side effects only from the range's days."""
     cells = []
     for item in CHART_ITEMS:
@@ -447,7 +463,7 @@ def _step_row(step: StepComparison, effects: Mapping[str, SideEffectStats] | Non
     reported = sorted(
         (
             (effect.days, effect.pct_of_logged or 0.0, label)
-            for label, effect in ((known.label, in_range.get(known.key)) for known in SIDE_EFFECTS)
+            for label, effect in ((known.label, in_range.get(known.key)) for known in effect_items)
             if effect is not None and effect.days
         ),
         reverse=True,
@@ -475,12 +491,12 @@ def _step_row(step: StepComparison, effects: Mapping[str, SideEffectStats] | Non
 
 
 def _side_effect_stats(
-    records: Sequence[DayRecord], first: date, last: date
+    records: Sequence[DayRecord], first: date, last: date, effect_items: Sequence[Item]
 ) -> dict[str, SideEffectStats]:
     """Each side effect on the logged days first..last: days reported, share, worst severity."""
     days = [record for record in records if first <= record.day <= last]
     stats = {}
-    for effect in SIDE_EFFECTS:
+    for effect in effect_items:
         answers = [
             value for record in days if (value := record.side_effects.get(effect.key)) is not None
         ]

@@ -12,6 +12,7 @@ from app.web import (
     home,
     insight,
     pwa,
+    reminders,
     report,
     revisions,
     settings,
@@ -29,5 +30,6 @@ router.include_router(report.router)
 router.include_router(shared.router)
 router.include_router(api_docs.router)
 router.include_router(pwa.router)
+router.include_router(reminders.router)
 router.include_router(settings.router)
 router.include_router(calendar.router)

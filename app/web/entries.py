@@ -10,14 +10,16 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from app.db import Database, DatabaseDep
 from app.deps import WebUser
+from app.items import Item
+from app.items.patient import catalogue_for
 from app.models import DiaryEntry, User
 from app.schemas import EARLIEST_DIARY_DAY
 from app.services import dose_plan, dose_steps, entries
 from app.web.entry_form import (
-    ParsedForm,
     form_values,
     no_side_effects,
     parse_entry_form,
@@ -54,7 +56,10 @@ def _form_context(
     first_dose = dose_steps.first_dose_day(steps)
     on_ldn = not steps or (first_dose is not None and day >= first_dose)
     taking = in_force is None or in_force.step.dose_mg > 0
+    rated, effects = _form_items(session, user, entry)
     return {
+        "rated_items": rated,
+        "side_effect_items": effects,
         "day": day,
         "today": today,
         "entry": entry,
@@ -77,6 +82,16 @@ def _form_context(
             else None
         ),
     }
+
+
+def _form_items(
+    session: Session, user: User, entry: DiaryEntry | None
+) -> tuple[list[Item], list[Item]]:
+    """The items the form asks: the patient's tracked ones (in their order)."""
+    catalogue = catalogue_for(session, user=user)
+    return catalogue.items(kind="rated", tracked=True), catalogue.items(
+        kind="side_effect", tracked=True
+    )
 
 
 def _show_form(
@@ -104,9 +119,13 @@ def _show_form(
     context.update(
         values=context_values,
         errors=errors or {},
-        problems=problems(errors or {}),
-        no_side_effects=no_side_effects(context_values),
-        side_effects_open=side_effects_open(context_values, errors or {}),
+        no_side_effects=no_side_effects(context_values, context["side_effect_items"]),
+        side_effects_open=side_effects_open(
+            context_values, errors or {}, context["side_effect_items"]
+        ),
+        problems=problems(
+            errors or {}, rated=context["rated_items"], effects=context["side_effect_items"]
+        ),
         saved=saved,
         welcome=request.query_params.get("welcome") == "1",
     )
@@ -127,13 +146,18 @@ def day_page(day: str, request: Request, database: DatabaseDep, user: WebUser) -
 @router.post("/entries/{day}", response_class=HTMLResponse)
 async def save_day(day: str, request: Request, database: DatabaseDep, user: WebUser) -> Response:
     diary_day = _parse_day(day)
-    parsed = parse_entry_form(await request.form())
-    return await run_in_threadpool(_save_day, request, database, user, diary_day, parsed)
+    form = await request.form()
+    return await run_in_threadpool(_save_day, request, database, user, diary_day, form)
 
 
 def _save_day(
-    request: Request, database: Database, user: User, diary_day: date, parsed: ParsedForm
+    request: Request, database: Database, user: User, diary_day: date, form: FormData
 ) -> Response:
+    assert user.id is not None
+    with database.read() as session:
+        kept = entries.get_entry(session, user_id=user.id, day=diary_day)
+        rated, effects = _form_items(session, user, kept)
+    parsed = parse_entry_form(form, rated=rated, effects=effects, kept=kept)
     if parsed.answers is None:
         return _show_form(
             request,
@@ -212,5 +236,9 @@ def history_page(
             "previous_month": previous_month,
             "next_month": next_month if next_month <= today else None,
             "deleted": request.query_params.get("deleted"),
+            # The patient's first three tracked 0–100 items.
+            "summary_items": catalogue_for(session, user=user).items(kind="rated", tracked=True)[
+                :3
+            ],
         },
     )

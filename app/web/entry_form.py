@@ -1,24 +1,26 @@
 """The daily entry form: turning posted fields into EntryAnswers, and errors back into words.
 
-Field names are the SPEC §2 keys. A slider always posts a number, so each rated item also
-posts `<key>_unanswered` while its "not answered" box is ticked; then the item is null.
+Field names are the item keys (SPEC §2, §2.5). A slider always posts a number, so each rated
+item also posts `<key>_unanswered` while its "not answered" box is ticked; then the item is null.
+The form shows the patient's tracked items; answers to items it does not show (untracked since)
+are kept as they were.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from app.items import RATED_ITEMS, RATED_KEYS, SIDE_EFFECT_KEYS, SIDE_EFFECTS
+from app.items import Item
 from app.models import DiaryEntry
 from app.schemas import EntryAnswers
 from app.services.entries import answers_dict
 
-SCORE_KEYS = (*RATED_KEYS, "tolerability")
 FORM_ERROR = "__form__"
 DOSE_MESSAGE = "Use a dose from 0 to 50 mg, for example 1.5"
 
@@ -30,11 +32,9 @@ _FRIENDLY = {
 }
 
 
-# Each field's name in the list of problems at the top of the form, and the control the
-# list links to, in the order the form shows them.
+# Each other field's name in the list of problems at the top of the form, and the control the
+# list links to, in the order the form shows them (after the items).
 _FIELDS: dict[str, tuple[str, str]] = {
-    **{item.key: (item.label, item.key) for item in RATED_ITEMS},
-    **{effect.key: (effect.label, f"{effect.key}-0") for effect in SIDE_EFFECTS},
     "other_text": ("What the other side effect was", "other_text"),
     "dose_taken": ("Whether you took your LDN", "dose_taken-yes"),
     "dose_time": ("Time of the dose", "dose_time"),
@@ -52,11 +52,18 @@ class Problem:
     message: str
 
 
-def problems(errors: dict[str, str]) -> list[Problem]:
+def problems(
+    errors: dict[str, str], *, rated: Sequence[Item] = (), effects: Sequence[Item] = ()
+) -> list[Problem]:
     """The form's errors in form order, each linking to its field (for the summary on top)."""
+    fields = {
+        **{item.key: (item.label, item.key) for item in rated},
+        **{effect.key: (effect.label, f"{effect.key}-0") for effect in effects},
+        **_FIELDS,
+    }
     return [
         Problem(label, f"#{target}", errors[key])
-        for key, (label, target) in _FIELDS.items()
+        for key, (label, target) in fields.items()
         if key in errors
     ]
 
@@ -94,29 +101,50 @@ def _whole_number(raw: str, key: str, errors: dict[str, str], low: int, high: in
     return int(raw)
 
 
-def parse_entry_form(form: FormData) -> ParsedForm:
-    """Validate a posted entry form with the same rules as the API."""
+def parse_entry_form(
+    form: FormData,
+    *,
+    rated: Sequence[Item],
+    effects: Sequence[Item],
+    kept: DiaryEntry | None = None,
+) -> ParsedForm:
+    """Validate a posted entry form with the same rules as the API.
+
+    `rated` and `effects` are the items the form showed; `kept` the day as saved, whose
+    answers to items the form did not show stay as they are.
+    """
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     data: dict[str, Any] = {}
 
-    for key in SCORE_KEYS:
+    shown = {item.key for item in (*rated, *effects)}
+    ratings: dict[str, Any] = {}
+    side_effects: dict[str, Any] = {}
+    if kept is not None:
+        ratings.update({k: v for k, v in (kept.ratings or {}).items() if k not in shown})
+        side_effects.update({k: v for k, v in (kept.side_effects or {}).items() if k not in shown})
+
+    for key in (*(item.key for item in rated), "tolerability"):
         raw = _text(form, key)
         unanswered = f"{key}_unanswered" in form
         values[key] = None if unanswered else raw
         if not unanswered:
-            data[key] = _whole_number(raw, key, errors, 0, 100)
+            number = _whole_number(raw, key, errors, 0, 100)
+            if key == "tolerability":
+                data[key] = number
+            else:
+                ratings[key] = number
+    data["ratings"] = ratings
 
     # "No side effects" in one tap: every effect not rated otherwise is none (0).
     none_at_all = "no_side_effects" in form
     values["no_side_effects"] = none_at_all
-    side_effects: dict[str, Any] = {}
-    for key in SIDE_EFFECT_KEYS:
-        raw = _text(form, key)
-        values[key] = raw
+    for effect in effects:
+        raw = _text(form, effect.key)
+        values[effect.key] = raw
         if raw == "" and none_at_all:
             raw = "0"
-        side_effects[key] = _whole_number(raw, key, errors, 0, 3)
+        side_effects[effect.key] = _whole_number(raw, effect.key, errors, 0, 3)
     data["side_effects"] = side_effects
 
     raw_taken = _text(form, "dose_taken")
@@ -140,6 +168,8 @@ def parse_entry_form(form: FormData) -> ParsedForm:
         raw_value = form.get(key)
         values[key] = raw_value if isinstance(raw_value, str) else ""
         data[key] = values[key]
+    if "other" not in shown and kept is not None:
+        data["other_text"] = kept.other_text  # the form did not ask about it
 
     # The model checks the rest even when some fields could not be read, so every problem is
     # listed at once rather than one round at a time (those fields are None here).
@@ -158,7 +188,7 @@ def parse_entry_form(form: FormData) -> ParsedForm:
 def _messages(invalid: ValidationError) -> dict[str, str]:
     messages: dict[str, str] = {}
     for error in invalid.errors():
-        loc = [part for part in error["loc"] if part != "side_effects"]
+        loc = [part for part in error["loc"] if part not in ("side_effects", "ratings")]
         key = str(loc[0]) if loc else FORM_ERROR
         template = _FRIENDLY.get(error["type"])
         if key == "dose_mg" and error["type"] != "value_error":
@@ -171,17 +201,20 @@ def _messages(invalid: ValidationError) -> dict[str, str]:
     return messages
 
 
-def no_side_effects(values: dict[str, Any]) -> bool:
+def no_side_effects(values: dict[str, Any], effects: Sequence[Item]) -> bool:
     """Whether the form shows "No side effects" ticked: as sent, or every effect saved as none."""
-    return bool(values.get("no_side_effects")) or all(
-        values.get(key) == "0" for key in SIDE_EFFECT_KEYS
+    return bool(values.get("no_side_effects")) or (
+        bool(effects) and all(values.get(effect.key) == "0" for effect in effects)
     )
 
 
-def side_effects_open(values: dict[str, Any], errors: dict[str, str]) -> bool:
+def side_effects_open(
+    values: dict[str, Any], errors: dict[str, str], effects: Sequence[Item]
+) -> bool:
     """The list of side effects opens when one was rated above none or needs another look."""
-    rated = any(values.get(key) in ("1", "2", "3") for key in SIDE_EFFECT_KEYS)
-    return rated or any(key in errors for key in (*SIDE_EFFECT_KEYS, "other_text"))
+    keys = [effect.key for effect in effects]
+    rated = any(values.get(key) in ("1", "2", "3") for key in keys)
+    return rated or any(key in errors for key in (*keys, "other_text"))
 
 
 def form_values(entry: DiaryEntry | None) -> dict[str, Any]:
@@ -189,9 +222,11 @@ def form_values(entry: DiaryEntry | None) -> dict[str, Any]:
     if entry is None:
         return {}
     values = answers_dict(entry)
+    ratings = values.pop("ratings")
+    side_effects = values.pop("side_effects")
+    values.update(ratings)
+    values.update({key: str(value) for key, value in side_effects.items()})
     values["dose_taken"] = {True: "yes", False: "no"}.get(values["dose_taken"], "")
-    for key in SIDE_EFFECT_KEYS:
-        values[key] = "" if values[key] is None else str(values[key])
     values["pgic"] = "" if values["pgic"] is None else str(values["pgic"])
     values["dose_mg"] = "" if values["dose_mg"] is None else f"{values['dose_mg']:g}"
     return values

@@ -31,7 +31,7 @@ from app.charts import (
 )
 from app.db import DatabaseDep
 from app.deps import WebUser
-from app.items import RATED_ITEMS, RatedItem
+from app.items import RatedItem
 from app.services import insight
 from app.services.report import step_label
 from app.web.templating import render
@@ -141,7 +141,7 @@ def trends_page(
     with database.read() as session:
         data = insight.trend_data(session, user=user, range_key=range_key)
     charts = []
-    for item in RATED_ITEMS:
+    for item in data.items:
         series = [(record.day, record.values.get(item.key)) for record in data.days]
         caption, rows = _table_rows(item, data.days, data.start, data.end)
         charts.append(
@@ -169,6 +169,7 @@ def trends_page(
         day_href=_day_href,
         chart_id="side-effects",
         width=PAGE_CHART_WIDTH,
+        effects=data.side_effects,
     )
     return render(
         request,
@@ -360,13 +361,15 @@ def compare_page(
     reference = int(reference_text) if reference_text.isdigit() else None
     with database.read() as session:
         try:
-            result = insight.comparison_for(
+            result, compared, _ = insight.compared_items(
                 session, user=user, settle_days=settle_days, reference=reference
             )
         except insight.UnknownReference:
             # A stale or foreign step id in the address: compare with the baseline instead.
             reference = None
-            result = insight.comparison_for(session, user=user, settle_days=settle_days)
+            result, compared, _ = insight.compared_items(
+                session, user=user, settle_days=settle_days
+            )
     against = result.reference
     baseline = result.baseline
     against_baseline = against is not None and against.is_baseline
@@ -385,7 +388,7 @@ def compare_page(
                 is_baseline=step.is_reference,
                 reference_name=reference_name,
             )
-            for item in RATED_ITEMS
+            for item in compared
             if item.key in step.items
         ]
         sections.append(

@@ -13,7 +13,8 @@ from sqlmodel import Session
 
 from app.db import DatabaseDep
 from app.deps import RowId, WebUser
-from app.items import PGIC_LABELS, RATED_ITEMS, SEVERITY_LABELS, SIDE_EFFECTS
+from app.items import PGIC_LABELS, SEVERITY_LABELS
+from app.items.patient import Catalogue, catalogue_for
 from app.models import EntryRevision, User
 from app.services import entries, revisions
 from app.services.dose_steps import format_day, format_mg
@@ -38,12 +39,12 @@ def _clock(moment: Any, zone: ZoneInfo) -> str:
     return f"{format_day(local.date())}, {local:%H:%M}"
 
 
-def _answer_lines(data: dict[str, Any]) -> list[tuple[str, str]]:
+def _answer_lines(data: dict[str, Any], catalogue: Catalogue) -> list[tuple[str, str]]:
+    ratings, side_effects = entries.snapshot_values(data)
     lines = [
-        (item.label, str(data[item.key])) for item in RATED_ITEMS if data.get(item.key) is not None
+        (item.label, str(ratings[item.key])) for item in catalogue.rated() if item.key in ratings
     ]
-    side_effects = data.get("side_effects") or {}
-    for effect in SIDE_EFFECTS:
+    for effect in catalogue.side_effects():
         level = side_effects.get(effect.key)
         if isinstance(level, int) and 0 <= level < len(SEVERITY_LABELS):
             lines.append((effect.label, SEVERITY_LABELS[level]))
@@ -64,7 +65,7 @@ def _answer_lines(data: dict[str, Any]) -> list[tuple[str, str]]:
     return lines
 
 
-def _row(revision: EntryRevision, zone: ZoneInfo) -> HistoryRow:
+def _row(revision: EntryRevision, zone: ZoneInfo, catalogue: Catalogue) -> HistoryRow:
     assert revision.id is not None
     return HistoryRow(
         id=revision.id,
@@ -72,7 +73,7 @@ def _row(revision: EntryRevision, zone: ZoneInfo) -> HistoryRow:
         replaced=_clock(revision.replaced_at, zone),
         source=revisions.SOURCE_WORDS.get(revision.source, revision.source),
         reason=revisions.REASON_WORDS.get(revision.reason, revision.reason),
-        answers=_answer_lines(revision.data),
+        answers=_answer_lines(revision.data, catalogue),
     )
 
 
@@ -101,7 +102,8 @@ def day_history(session: Session, user: User, day: date, *, page: int = 1) -> Hi
         limit=HISTORY_PAGE_SIZE + 1,
         offset=(page - 1) * HISTORY_PAGE_SIZE,
     )
-    rows = [_row(revision, zone) for revision in kept[:HISTORY_PAGE_SIZE]]
+    catalogue = catalogue_for(session, user=user)
+    rows = [_row(revision, zone, catalogue) for revision in kept[:HISTORY_PAGE_SIZE]]
     return HistoryPage(rows=rows, page=page, has_older=len(kept) > HISTORY_PAGE_SIZE)
 
 

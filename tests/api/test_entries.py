@@ -38,8 +38,12 @@ def test_an_entry_has_the_spec_keys_and_unanswered_is_null(api: TestClient) -> N
         assert key in body
         if key != "pain":
             assert body[key] is None, key
+    # Every built-in or tracked side effect, null when unanswered.
     assert set(body["side_effects"]) == set(SIDE_EFFECT_KEYS)
     assert all(value is None for value in body["side_effects"].values())
+    assert set(body["ratings"]) == set(RATED_KEYS)
+    assert body["ratings"]["pain"] == 0
+    assert all(value is None for key, value in body["ratings"].items() if key != "pain")
     for key in ("dose_taken", "dose_time", "dose_mg", "notes", "tolerability", "pgic"):
         assert body[key] is None, key
 
@@ -74,7 +78,11 @@ def test_null_clears_an_answer(api: TestClient, session: Session) -> None:
     assert response.json()["pain"] is None
     assert response.json()["dose_taken"] is None
     stored = session.exec(select(DiaryEntry)).one()
-    assert (stored.pain, stored.fatigue, stored.dose_taken) == (None, 60, None)
+    assert (stored.ratings.get("pain"), stored.ratings.get("fatigue"), stored.dose_taken) == (
+        None,
+        60,
+        None,
+    )
 
 
 def test_the_entry_says_which_dose_the_schedule_set(
@@ -219,7 +227,7 @@ def test_invalid_entry_leaves_the_saved_day_as_it_was(
     assert api.put(f"/api/v1/entries/{DAY}", json=entry).status_code == 422
 
     stored = session.exec(select(DiaryEntry)).one()
-    assert (stored.pain, stored.notes) == (30, "kept")
+    assert (stored.ratings.get("pain"), stored.notes) == (30, "kept")
     assert session.exec(select(EntryRevision)).all() == []
 
 
@@ -299,9 +307,9 @@ def test_batch_with_one_bad_entry_writes_nothing(
     expected = ["body", "entries", 2] + ([field] if field else [])
     assert any(loc[: len(expected)] == expected for loc in locs), locs
     session.expire_all()
-    assert [(entry.day, entry.pain) for entry in session.exec(select(DiaryEntry))] == [
-        (date(2026, 3, 1), 10)
-    ]
+    assert [
+        (entry.day, entry.ratings.get("pain")) for entry in session.exec(select(DiaryEntry))
+    ] == [(date(2026, 3, 1), 10)]
     assert session.exec(select(EntryRevision)).all() == []
 
 
@@ -349,9 +357,9 @@ def test_batch_with_the_same_date_twice_is_422_naming_the_repeat_and_writes_noth
     assert error["loc"] == ["body", "entries", 2, "date"]
     assert "once" in error["msg"]
     session.expire_all()
-    assert [(entry.day, entry.pain) for entry in session.exec(select(DiaryEntry))] == [
-        (date(2026, 3, 1), 10)
-    ]
+    assert [
+        (entry.day, entry.ratings.get("pain")) for entry in session.exec(select(DiaryEntry))
+    ] == [(date(2026, 3, 1), 10)]
     assert session.exec(select(EntryRevision)).all() == []
 
 

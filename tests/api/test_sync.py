@@ -34,7 +34,9 @@ def statuses(results: list[dict[str, Any]]) -> list[str]:
 
 def rows(session: Session) -> list[tuple[int | None, str | None]]:
     session.expire_all()
-    return [(entry.pain, entry.client_id) for entry in session.exec(select(DiaryEntry))]
+    return [
+        (entry.ratings.get("pain"), entry.client_id) for entry in session.exec(select(DiaryEntry))
+    ]
 
 
 def test_a_replay_is_unchanged_and_writes_nothing(browser: Browser, session: Session) -> None:

@@ -36,6 +36,7 @@ def test_settings_pages_have_no_serious_accessibility_violations(
             "/settings/export",
             "/settings/import",
             "/settings/account",
+            "/settings/reminders",
             f"/entries/{day}",
         ):
             page.goto(f"{live_server.url}{path}")

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.models import PushSubscription, ReminderDelivery, User
 from app.reminders import sender, webpush
-from tests.factories import make_entry
+from tests.factories import make_entry, make_step
 from tests.reminders.push_receiver import BrowserKeys, PushReceiver, push_receiver
 
 # 20:05 in Berlin (UTC+1 in winter) on 10 March 2026.
@@ -296,3 +296,34 @@ def test_reminder_settings_round_trip(api: TestClient) -> None:
     bad = api.put("/api/v1/reminders", json={"diary": {"enabled": True, "time": "25:00"}})
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"][-2:] == ["diary", "time"]
+
+
+def test_a_step_day_is_told_at_the_dose_time_without_naming_the_drug(
+    app: FastAPI,
+    api: TestClient,
+    session: Session,
+    settings: Settings,
+    receiver: PushReceiver,
+    berliner: User,
+) -> None:
+    keys = subscribe(api, receiver)
+    api.put(
+        "/api/v1/reminders",
+        json={"dose": {"enabled": False, "time": "20:00"}, "step_day": True},
+    )
+    make_step(session, user=berliner, start=EVENING.date(), dose_mg=2.0, planned=True)
+
+    report = sender.send_due(app.state.database, settings, now=EVENING)
+
+    assert report.kinds == ["step_day"]
+    message = json.loads(
+        http_ece.decrypt(
+            receiver.received[0].body,
+            private_key=keys.private_key,
+            auth_secret=keys.auth_secret,
+            version="aes128gcm",
+        )
+    )
+    words = (message["title"] + " " + message["body"]).lower()
+    assert "plan" in words and not any(word in words for word in DRUG_AND_SYMPTOM_WORDS)
+    assert "mg" not in words.split()

@@ -14,7 +14,7 @@ from weasyprint import HTML
 
 from app.models import DiaryEntry, User
 from app.pdf import DOCUMENT_ORIGIN, StaticFilesOnly, summary_document
-from app.services.entries import patient_today
+from app.services.entries import patient_today, stored_fields
 from app.services.report import ReportData, ReportOptions, build_report
 from bench.synthetic import seed_diary
 from tests.factories import make_entry, make_step
@@ -335,7 +335,7 @@ def add_days(session: Session, user: User, first: date, last: date, **answers: A
             for key in ("pain", "fatigue", "sleep_quality")
             if key in answers
         }
-        session.add(DiaryEntry(user_id=user.id, day=day, **{**answers, **rated}))
+        session.add(DiaryEntry(user_id=user.id, day=day, **stored_fields({**answers, **rated})))
         day, index = day + timedelta(days=1), index + 1
     session.commit()
 

@@ -58,7 +58,7 @@ def test_first_save_creates_the_day_and_keeps_no_revision(
     assert outcome.status == "created"
     entry = stored(session, user, today)
     assert entry is not None
-    assert entry.pain == 40
+    assert entry.ratings.get("pain") == 40
     assert entry.source == "web"
     assert revisions(session, user, today) == []
 
@@ -70,9 +70,9 @@ def test_unanswered_items_are_stored_as_null_never_zero(
 
     entry = stored(session, user, today)
     assert entry is not None
-    assert entry.pain == 0
-    assert entry.fatigue is None
-    assert entry.headache is None
+    assert entry.ratings.get("pain") == 0
+    assert entry.ratings.get("fatigue") is None
+    assert entry.side_effects.get("headache") is None
     assert entry.dose_taken is None
 
 
@@ -90,7 +90,7 @@ def test_a_changed_save_replaces_the_day_and_keeps_the_old_version(
     assert outcome.status == "replaced"
     entry = stored(session, user, today)
     assert entry is not None
-    assert (entry.pain, entry.notes, entry.source) == (55, None, "api")
+    assert (entry.ratings.get("pain"), entry.notes, entry.source) == (55, None, "api")
     [revision] = revisions(session, user, today)
     assert revision.reason == "edited"
     assert revision.source == "web"
@@ -186,7 +186,7 @@ def test_an_older_edit_from_another_device_is_kept_as_a_revision_and_the_newer_s
     assert outcome.status == "superseded"
     entry = stored(session, user, today)
     assert entry is not None
-    assert (entry.pain, entry.notes, entry.client_id) == (30, None, "phone")
+    assert (entry.ratings.get("pain"), entry.notes, entry.client_id) == (30, None, "phone")
     [revision] = revisions(session, user, today)
     assert revision.reason == "superseded"
     assert revision.data["pain"] == 80
@@ -209,7 +209,7 @@ def test_a_newer_edit_from_another_device_wins(session: Session, user: User, tod
     assert outcome.status == "replaced"
     entry = stored(session, user, today)
     assert entry is not None
-    assert (entry.pain, entry.client_id) == (35, "tablet")
+    assert (entry.ratings.get("pain"), entry.client_id) == (35, "tablet")
     [revision] = revisions(session, user, today)
     assert revision.data["pain"] == 30
     assert revision.data["client_id"] == "phone"
@@ -231,7 +231,7 @@ def test_an_offline_edit_older_than_the_last_online_save_does_not_win(
     assert outcome.status == "superseded"
     entry = stored(session, user, day)
     assert entry is not None
-    assert (entry.pain, entry.source) == (60, "web")
+    assert (entry.ratings.get("pain"), entry.source) == (60, "web")
     [revision] = revisions(session, user, day)
     assert (revision.reason, revision.data["pain"]) == ("superseded", 20)
 
@@ -395,7 +395,7 @@ def test_a_batch_saves_every_day_in_one_go(app: FastAPI, session: Session, user:
     assert [outcome.status for outcome in outcomes] == ["replaced", "created"]
     session.expire_all()
     saved = session.exec(select(DiaryEntry).order_by(col(DiaryEntry.day))).all()
-    assert [(entry.day, entry.pain) for entry in saved] == [
+    assert [(entry.day, entry.ratings.get("pain")) for entry in saved] == [
         (today - timedelta(days=1), 20),
         (today, 10),
     ]
@@ -523,7 +523,7 @@ def test_a_replay_from_a_fast_device_clock_cannot_undo_a_later_edit(
     assert replay.status == "superseded"
     entry = stored(session, user, day)
     assert entry is not None
-    assert (entry.pain, entry.client_id) == (90, "tablet")
+    assert (entry.ratings.get("pain"), entry.client_id) == (90, "tablet")
     [revision] = revisions(session, user, day)
     assert (revision.reason, revision.data["pain"]) == ("edited", 10)
     # The device's own time is what is kept, so the replay is recognised.
@@ -546,7 +546,7 @@ def test_a_fast_clock_edit_orders_by_when_it_arrived(
     assert outcome.status == "replaced"
     entry = stored(session, user, day)
     assert entry is not None
-    assert entry.pain == 90
+    assert entry.ratings.get("pain") == 90
 
 
 def test_a_replay_after_the_day_was_deleted_does_not_bring_it_back(
@@ -594,7 +594,7 @@ def test_an_offline_edit_made_before_the_deletion_stays_in_the_history_only(
     later = device_edit("phone", datetime(2026, 3, 10, 10, 30, tzinfo=UTC), pain=25)
     back = entries.save_entry(session, user=user, day=day, answers=later, source="sync")
     assert back.status == "created"
-    assert back.entry is not None and back.entry.pain == 25
+    assert back.entry is not None and back.entry.ratings.get("pain") == 25
 
 
 def test_the_same_device_key_with_other_answers_is_a_new_edit(
@@ -610,7 +610,7 @@ def test_the_same_device_key_with_other_answers_is_a_new_edit(
     assert outcome.status == "replaced"
     entry = stored(session, user, today)
     assert entry is not None
-    assert entry.pain == 45
+    assert entry.ratings.get("pain") == 45
     [revision] = revisions(session, user, today)
     assert revision.data["pain"] == 30
 

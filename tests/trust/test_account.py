@@ -209,6 +209,8 @@ def fill_every_table(client: TestClient, api: TestClient, email: str) -> TestCli
     api.post("/api/v1/dose-steps", json={"start_date": "2026-03-01", "dose_mg": 1.5})
     api.put("/api/v1/entries/2026-03-02", json={"pain": 40, "notes": f"note of {email}"})
     api.put("/api/v1/entries/2026-03-02", json={"pain": 45})  # a revision
+    own = {"label": "Tinnitus", "low_anchor": "silent", "high_anchor": "unbearable"}
+    assert api.post("/api/v1/items", json=own).status_code == 201  # an own item and choices
     link = api.post("/api/v1/share-links", json={"expires_in_days": 7})
     assert link.status_code == 201, link.text
     opened = client.get(link.json()["url"].removeprefix("http://testserver"))  # an opening

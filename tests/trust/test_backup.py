@@ -20,6 +20,7 @@ BACKUP_FORMAT_DOC = Path(__file__).resolve().parents[2] / "docs" / "backup-forma
 ENTRY_KEYS = {
     "date",
     *RATED_KEYS,
+    "ratings",
     "side_effects",
     "other_text",
     "dose_taken",
@@ -88,7 +89,12 @@ def test_the_backup_holds_every_stored_field(api: TestClient, user: User) -> Non
     assert "attachment" in response.headers["content-disposition"]
     document = response.json()
     assert document["format"] == "ldn-diary-backup"
-    assert document["version"] == 1
+    assert document["version"] == 2
+    assert document["items"] == {
+        "condition": None,
+        "own": [],
+        "tracked": [*RATED_KEYS, *SIDE_EFFECT_KEYS],
+    }
     assert document["account"] == {"email": user.email, "timezone": "UTC"}
     datetime.fromisoformat(document["exported_at"])
     assert [step["start_date"] for step in document["dose_steps"]] == ["2026-01-01", "2026-01-15"]
@@ -107,7 +113,9 @@ def test_the_backup_holds_every_stored_field(api: TestClient, user: User) -> Non
     assert days == ["2026-01-10", "2026-01-20", "2026-01-21"]
     for entry in document["entries"]:
         assert set(entry) == ENTRY_KEYS
-        assert set(entry["side_effects"]) == set(SIDE_EFFECT_KEYS)
+        assert set(entry["side_effects"]) <= set(SIDE_EFFECT_KEYS)
+        assert {key: entry[key] for key in RATED_KEYS if entry[key] is not None} == entry["ratings"]
+    assert document["entries"][1]["side_effects"] == {"other": 1}
     synced = document["entries"][1]
     assert synced["client_id"] == "phone-1"
     assert datetime.fromisoformat(synced["client_edited_at"]) == datetime(
@@ -249,7 +257,7 @@ def test_days_the_api_would_refuse_are_refused(api: TestClient, user: User) -> N
 
 def test_what_is_not_a_backup_is_refused_clearly(api: TestClient) -> None:
     wrong_format = api.post("/api/v1/import", json={"format": "something", "version": 1})
-    newer = api.post("/api/v1/import", json={**valid_document(), "version": 2})
+    newer = api.post("/api/v1/import", json={**valid_document(), "version": 3})
     not_json = api.post(
         "/api/v1/import", content=b"date,pain\n", headers={"content-type": "text/csv"}
     )
@@ -319,6 +327,7 @@ def test_the_preview_says_what_will_change_and_writes_nothing(
         "step_decisions_added": 0,
         "dose_plan_restored": False,
         "reminders_restored": False,
+        "own_items_added": 0,
     }
     assert count_rows(session, user) == before
 

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
 from app.models import DiaryEntry, DoseStep, EntryRevision, User
 from app.services import backup
-from app.services.entries import entry_snapshot
+from app.services.entries import entry_snapshot, stored_fields
 from tests.factories import make_user
 
 _accounts = itertools.count()
@@ -44,6 +44,7 @@ def answers(draw: st.DrawFn) -> dict[str, Any]:
     """The answers of one day: anything the API accepts, at least one of them given."""
     values: dict[str, Any] = {key: draw(st.none() | st.integers(0, 100)) for key in RATED_KEYS}
     values |= {key: draw(st.none() | st.integers(0, 3)) for key in SIDE_EFFECT_KEYS}
+    values["brain_fog"] = draw(st.none() | st.integers(0, 100))  # a pack's item
     values |= {
         "other_text": draw(_text(200)),
         "dose_taken": draw(st.none() | st.booleans()),
@@ -98,7 +99,7 @@ def diaries(draw: st.DrawFn) -> dict[str, Any]:
             source=draw(_sources),
             client_id=draw(_text(64)),
             client_edited_at=draw(st.none() | _moments),
-            **draw(answers()),
+            **_fields(draw(answers())),
         )
         revisions.append(
             {
@@ -113,12 +114,22 @@ def diaries(draw: st.DrawFn) -> dict[str, Any]:
     return {"steps": steps, "days": days, "revisions": revisions}
 
 
+def _fields(values: dict[str, Any]) -> dict[str, Any]:
+    """DiaryEntry's fields for generated answers, the pack item among the ratings."""
+    values = dict(values)
+    brain_fog = values.pop("brain_fog", None)
+    fields = stored_fields(values)
+    if brain_fog is not None:
+        fields["ratings"] = dict(sorted({**fields["ratings"], "brain_fog": brain_fog}.items()))
+    return fields
+
+
 def fill(session: Session, user: User, diary: dict[str, Any]) -> None:
     assert user.id is not None
     for step in diary["steps"]:
         session.add(DoseStep(user_id=user.id, **step))
     for day in diary["days"]:
-        session.add(DiaryEntry(user_id=user.id, **day))
+        session.add(DiaryEntry(user_id=user.id, **_fields(day)))
     for revision in diary["revisions"]:
         session.add(EntryRevision(user_id=user.id, **revision))
     session.commit()
@@ -164,7 +175,9 @@ def assert_holds(document: dict[str, Any], diary: dict[str, Any]) -> None:
             assert row[key] == stored[key], key
         for key in ("tolerability", "pgic", "source", "retrospective", "client_id"):
             assert row[key] == stored[key], key
-        assert row["side_effects"] == {key: stored[key] for key in SIDE_EFFECT_KEYS}
+        effects = {key: stored[key] for key in SIDE_EFFECT_KEYS if stored[key] is not None}
+        assert row["side_effects"] == effects
+        assert row["ratings"].get("brain_fog") == stored["brain_fog"]
         for key in ("created_at", "updated_at", "client_edited_at"):
             assert _moment(row[key]) == stored[key], key
     steps = {row["start_date"].isoformat(): row for row in diary["steps"]}

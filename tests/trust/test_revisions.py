@@ -163,7 +163,9 @@ def test_another_patients_version_cannot_be_restored(
     assert parse(page).select_one("section.day-history") is None
     session.expire_all()
     entries = session.exec(select(DiaryEntry)).all()
-    assert [(entry.pain, entry.user_id) for entry in entries] == [(90, entries[0].user_id)]
+    assert [(entry.ratings.get("pain"), entry.user_id) for entry in entries] == [
+        (90, entries[0].user_id)
+    ]
     assert len(session.exec(select(EntryRevision)).all()) == 1
 
 

@@ -92,11 +92,15 @@ def test_posting_a_day_stores_null_for_unanswered_items(browser: Browser, sessio
     assert response.status_code == 303
     assert response.headers["location"] == f"{URL}?saved=1"
     [entry] = stored(session)
-    assert (entry.pain, entry.sleep_quality, entry.headache) == (30, 0, 2)
+    assert (
+        entry.ratings.get("pain"),
+        entry.ratings.get("sleep_quality"),
+        entry.side_effects.get("headache"),
+    ) == (30, 0, 2)
     assert (entry.dose_taken, entry.dose_time, entry.notes) == (True, "22:30", "Long walk")
-    assert entry.fatigue is None  # the slider posted 50, but it was never moved
-    assert entry.mood is None
-    assert entry.nausea is None
+    assert entry.ratings.get("fatigue") is None  # the slider posted 50, but it was never moved
+    assert entry.ratings.get("mood") is None
+    assert entry.side_effects.get("nausea") is None
     assert entry.tolerability is None
     assert entry.pgic is None
     assert entry.source == "web"
@@ -131,7 +135,7 @@ def test_htmx_saves_in_place_and_answers_with_the_form_only(
     soup = parse(response)
     assert soup.select_one("form#entry-form") is not None
     assert "Saved" in text_of(one(soup, "[data-save-status]"))
-    assert [entry.mood for entry in stored(session)] == [70]
+    assert [entry.ratings.get("mood") for entry in stored(session)] == [70]
 
 
 def test_an_htmx_save_of_a_logged_day_answers_with_its_new_history(
@@ -277,7 +281,11 @@ def test_an_existing_day_can_be_cleared_again(
 
     assert response.status_code == 303
     [entry] = stored(session)
-    assert (entry.pain, entry.mood, entry.headache) == (None, 60, None)
+    assert (
+        entry.ratings.get("pain"),
+        entry.ratings.get("mood"),
+        entry.side_effects.get("headache"),
+    ) == (None, 60, None)
     [revision] = session.exec(select(EntryRevision)).all()
     assert revision.data["pain"] == 40
 
@@ -292,7 +300,7 @@ def test_clearing_every_answer_of_a_day_is_refused_not_saved_as_blank(
     response = browser.post(URL, form)
 
     assert response.status_code == 422
-    assert [entry.pain for entry in stored(session)] == [40]
+    assert [entry.ratings.get("pain") for entry in stored(session)] == [40]
 
 
 @pytest.mark.parametrize("days_ahead", [2, 30])
@@ -393,7 +401,7 @@ def test_one_tap_says_no_side_effects_without_script(browser: Browser, session: 
     assert browser.post(URL, form).status_code == 303
 
     [entry] = stored(session)
-    effects = {key: getattr(entry, key) for key in SIDE_EFFECT_KEYS}
+    effects = {key: entry.side_effects.get(key) for key in SIDE_EFFECT_KEYS}
     # What was rated stays; everything else is none, never left unanswered.
     assert effects == {key: 0 for key in SIDE_EFFECT_KEYS} | {"headache": 2}
     soup = parse(browser.get(URL))

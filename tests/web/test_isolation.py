@@ -37,7 +37,7 @@ def step(session: Session, user: User) -> DoseStep:
 def unchanged(session: Session) -> None:
     session.expire_all()
     entry = session.exec(select(DiaryEntry)).one()
-    assert (entry.day, entry.pain, entry.notes) == (DAY, 40, "my private note")
+    assert (entry.day, entry.ratings.get("pain"), entry.notes) == (DAY, 40, "my private note")
     saved = session.exec(select(DoseStep)).one()
     assert (saved.start_date, saved.dose_mg, saved.note) == (date(2026, 3, 1), 1.5, "my plan")
 
