@@ -11,6 +11,7 @@ from app.web import (
     entries,
     home,
     insight,
+    items,
     pwa,
     reminders,
     report,
@@ -31,5 +32,6 @@ router.include_router(shared.router)
 router.include_router(api_docs.router)
 router.include_router(pwa.router)
 router.include_router(reminders.router)
+router.include_router(items.router)
 router.include_router(settings.router)
 router.include_router(calendar.router)

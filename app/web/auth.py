@@ -85,7 +85,7 @@ def register(
         except accounts.EmailTaken:
             errors["email"] = "There is already an account with this email. Sign in instead."
         else:
-            return sign_in(request, session, user, "/today?welcome=1")
+            return sign_in(request, session, user, "/welcome")
     return render(
         request,
         "auth/register.html",
