@@ -331,3 +331,106 @@ def current_step(comparison: Comparison) -> StepComparison | None:
     if with_data:
         return with_data[-1]
     return compared[-1] if compared else None
+
+
+# --- /trends: the range that fits, and the change week by week since the first dose ---------
+
+
+def fitting_range(session: Session, *, user: User) -> str:
+    """The range /trends opens on: the shortest that shows the whole diary without empty half.
+
+    Up to 30 days of diary: "30"; up to a year: "all" (from the first day, so a six-week diary
+    fills the chart); longer: "365".
+    """
+    assert user.id is not None
+    today = patient_today(user)
+    first_entry = session.exec(
+        select(col(DiaryEntry.day))
+        .where(DiaryEntry.user_id == user.id)
+        .order_by(col(DiaryEntry.day))
+        .limit(1)
+    ).first()
+    steps = list_steps(session, user_id=user.id)
+    firsts: list[date] = [
+        day for day in (first_entry, steps[0].start_date if steps else None) if day is not None
+    ]
+    if not firsts:
+        return "30"
+    span = (today - min(firsts)).days + 1
+    if span <= 30:
+        return "30"
+    return "all" if span <= 366 else "365"
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """One week on LDN: per item the mean of the days rated and its change from baseline."""
+
+    week: int
+    start: date
+    end: date
+    means: dict[str, float | None]
+    changes: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class WeeksOnLdn:
+    first_dose: date
+    baseline_means: dict[str, float | None]
+    rows: list[WeekRow]
+
+
+def weeks_since_first_dose(
+    session: Session, *, user: User, keys: Sequence[str]
+) -> WeeksOnLdn | None:
+    """Week 1, 2, … since the first dose above 0, each against the baseline's plain mean.
+
+    Settling-in days are not left out here: this is the change as it unfolded, day by day
+    averaged per week, not the comparison's judgement. None without a dose yet.
+    """
+    assert user.id is not None
+    steps = list_steps(session, user_id=user.id)
+    first = next((step for step in steps if step.dose_mg > 0), None)
+    if first is None:
+        return None
+    today = patient_today(user)
+    records = day_records(session, user_id=user.id, start=steps[0].start_date, end=today)
+    before = [record for record in records if record.day < first.start_date]
+    baseline_means: dict[str, float | None] = {}
+    for key in keys:
+        values = [v for record in before if (v := record.values.get(key)) is not None]
+        baseline_means[key] = (
+            sum(values) / len(values) if values and steps[0].dose_mg == 0 else None
+        )
+    totals: dict[int, dict[str, list[int]]] = {}
+    for record in records:
+        if record.day < first.start_date:
+            continue
+        week = (record.day - first.start_date).days // 7 + 1
+        bucket = totals.setdefault(week, {key: [] for key in keys})
+        for key in keys:
+            value = record.values.get(key)
+            if value is not None:
+                bucket[key].append(value)
+    last_week = (today - first.start_date).days // 7 + 1 if today >= first.start_date else 0
+    rows = []
+    for week in range(1, last_week + 1):
+        bucket = totals.get(week, {key: [] for key in keys})
+        means = {key: (sum(v) / len(v) if v else None) for key, v in bucket.items()}
+        changes = {
+            key: None
+            if means[key] is None or baseline_means[key] is None
+            else means[key] - baseline_means[key]  # type: ignore[operator]
+            for key in keys
+        }
+        start = first.start_date + timedelta(days=7 * (week - 1))
+        rows.append(
+            WeekRow(
+                week=week,
+                start=start,
+                end=min(start + timedelta(days=6), today),
+                means=means,
+                changes=changes,
+            )
+        )
+    return WeeksOnLdn(first_dose=first.start_date, baseline_means=baseline_means, rows=rows)
