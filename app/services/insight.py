@@ -381,27 +381,41 @@ class WeeksOnLdn:
 
 
 def weeks_since_first_dose(
-    session: Session, *, user: User, keys: Sequence[str]
+    session: Session, *, user: User, keys: Sequence[str], data: TrendData
 ) -> WeeksOnLdn | None:
     """Week 1, 2, … since the first dose above 0, each against the baseline's plain mean.
 
-    Settling-in days are not left out here: this is the change as it unfolded, day by day
-    averaged per week, not the comparison's judgement. None without a dose yet.
+    The weeks shown are those the trend range covers (its days are reused); the baseline is
+    read separately only when the range starts after it. Settling-in days are not left out
+    here: this is the change as it unfolded, averaged per week, not the comparison's
+    judgement. None without a dose yet.
     """
     assert user.id is not None
     steps = list_steps(session, user_id=user.id)
     first = next((step for step in steps if step.dose_mg > 0), None)
     if first is None:
         return None
-    today = patient_today(user)
-    records = day_records(session, user_id=user.id, start=steps[0].start_date, end=today)
-    before = [record for record in records if record.day < first.start_date]
+    today = data.end
+    if data.days and data.days[0].day <= steps[0].start_date:
+        before = [record for record in data.days if record.day < first.start_date]
+    else:
+        before = day_records(
+            session,
+            user_id=user.id,
+            start=steps[0].start_date,
+            end=first.start_date - timedelta(days=1),
+        )
     baseline_means: dict[str, float | None] = {}
     for key in keys:
-        values = [v for record in before if (v := record.values.get(key)) is not None]
+        values = [
+            v
+            for record in before
+            if record.day >= steps[0].start_date and (v := record.values.get(key)) is not None
+        ]
         baseline_means[key] = (
             sum(values) / len(values) if values and steps[0].dose_mg == 0 else None
         )
+    records = [record for record in data.days if record.day >= data.start]
     totals: dict[int, dict[str, list[int]]] = {}
     for record in records:
         if record.day < first.start_date:
@@ -413,8 +427,9 @@ def weeks_since_first_dose(
             if value is not None:
                 bucket[key].append(value)
     last_week = (today - first.start_date).days // 7 + 1 if today >= first.start_date else 0
+    first_week = max((data.start - first.start_date).days // 7 + 1, 1)
     rows = []
-    for week in range(1, last_week + 1):
+    for week in range(first_week, last_week + 1):
         bucket = totals.get(week, {key: [] for key in keys})
         means = {key: (sum(v) / len(v) if v else None) for key, v in bucket.items()}
         changes = {

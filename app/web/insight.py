@@ -168,7 +168,7 @@ def trends_page(
         chart_id="trend-combined",
     )
     weeks = insight.weeks_since_first_dose(
-        session, user=user, keys=[item.key for item in combined_items]
+        session, user=user, keys=[item.key for item in combined_items], data=data
     )
     charts = []
     for item in data.items:
