@@ -287,6 +287,21 @@ def caution_words(key: str, stats: ItemStats, *, reference_is_baseline: bool = T
     return f"{label} {verb} already {way} {before}: part of this change may have happened anyway."
 
 
+def cautions_sentence(step: StepComparison) -> str | None:
+    """All of a step's headline cautions in one sentence, for the doctor's one page."""
+    keys = [key for key in step.headline if "trend" in step.items[key].cautions]
+    if not keys:
+        return None
+    if len(keys) == 1:
+        return caution_words(keys[0], step.items[keys[0]])
+    names = [item_label(key).lower() for key in keys]
+    listed = ", ".join(names[:-1]) + " and " + names[-1]
+    return (
+        f"{listed[0].upper()}{listed[1:]} were already changing this way before LDN: part may "
+        "have happened anyway."
+    )
+
+
 def weeks_or_days(days: int) -> str:
     """'10 days', 'about 5 weeks', 'about 4 months'."""
     if days < 14:
