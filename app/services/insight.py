@@ -243,6 +243,13 @@ def item_label(key: str) -> str:
     return item.label if item is not None else key.replace("_", " ").capitalize()
 
 
+def _in_sentence(label: str) -> str:
+    """'Brain fog' → 'brain fog' inside a sentence, but 'PEM (crash)' stays as it is."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
 def clear_change_words(key: str, stats: ItemStats) -> str:
     """'pain clearly lower (better), by about 17 points' for a change that holds."""
     diff = stats.diff_vs_baseline or 0.0
@@ -251,7 +258,7 @@ def clear_change_words(key: str, stats: ItemStats) -> str:
         way += " (better)" if stats.verdict == "improved" else " (worse)"
     points = max(round(abs(diff)), 1)
     unit = "point" if points == 1 else "points"
-    return f"{item_label(key).lower()} clearly {way}, by about {points} {unit}"
+    return f"{_in_sentence(item_label(key))} clearly {way}, by about {points} {unit}"
 
 
 def step_summary(step: StepComparison, *, label: str, against: str | None = None) -> str:
@@ -294,7 +301,7 @@ def cautions_sentence(step: StepComparison) -> str | None:
         return None
     if len(keys) == 1:
         return caution_words(keys[0], step.items[keys[0]])
-    names = [item_label(key).lower() for key in keys]
+    names = [_in_sentence(item_label(key)) for key in keys]
     listed = ", ".join(names[:-1]) + " and " + names[-1]
     return (
         f"{listed[0].upper()}{listed[1:]} were already changing this way before LDN: part may "
@@ -316,7 +323,7 @@ def detect_words(key: str, stats: ItemStats, points: int = 15) -> str | None:
     if stats.days_to_detect is None:
         return None
     days = stats.days_to_detect.get(str(points))
-    name = item_label(key).lower()
+    name = _in_sentence(item_label(key))
     if days is None:
         return (
             f"At your day-to-day variation, a {points}-point change in {name} may not show "
