@@ -339,6 +339,7 @@ class CalendarFeed(SQLModel, table=True):
     )
     token_hash: str = Field(max_length=64, unique=True, index=True)
 
+
 class SelfTrial(SQLModel, table=True):
     """A blinded LDN-against-placebo trial of one patient (SPEC §14; app/trials/).
 

@@ -52,6 +52,8 @@ from app.services.insight import (
     dose_bands,
     step_summary,
 )
+from app.trials.summary import TrialSummary
+from app.trials.summary import for_report as trial_for_report
 
 MAX_RANGE_DAYS = 366
 INITIALS_MAX = 12
@@ -171,6 +173,8 @@ class ReportData:
     method: str
     # SPEC §13: the titration plan against what happened (step-day answers), if there is one.
     plan: PlanLines | None = None
+    # The blinded self-trial overlapping the range, if any (app/trials/); its result once unblinded.
+    trial: TrialSummary | None = None
 
     @property
     def has_entries(self) -> bool:
@@ -379,6 +383,7 @@ def build_report(
         pgic=checkins.pgic,
         method=method_text(settle_days),
         plan=plan_lines(session, user_id=user.id, start=start, end=end),
+        trial=trial_for_report(session, user_id=user.id, start=start, end=end, today=today),
     )
 
 

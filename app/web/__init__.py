@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from app.security import require_csrf
+from app.trials import web as self_trial
 from app.web import (
     api_docs,
     auth,
@@ -35,3 +36,4 @@ router.include_router(reminders.router)
 router.include_router(items.router)
 router.include_router(settings.router)
 router.include_router(calendar.router)
+router.include_router(self_trial.router)
