@@ -139,6 +139,7 @@ def _normalised(text: str, email: str, ids: list[int]) -> str:
     text = re.sub(r'(_id"\s*:\s*)\d+', r"\1N", text)
     text = re.sub(r'(_ids"\s*:\s*\[)[\d, ]+', r"\1N", text)
     text = re.sub(r"/doses/\d+/", "/doses/N/", text)
+    text = re.sub(r'(option value="|reference=)\d+', r"\1N", text)  # dose step ids
     # FHIR ids are UUIDs made from the account's id.
     text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "U", text)
     for number in ids:
