@@ -338,6 +338,7 @@ class CalendarFeed(SQLModel, table=True):
         )
     )
     token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class SelfTrial(SQLModel, table=True):
