@@ -1,7 +1,7 @@
 """Blinded self-trials
 
 Revision ID: 9ef27b86f80d
-Revises: 8927b05a5ae2
+Revises: cc2019828731
 Create Date: 2026-11-30 04:02:21.491355
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = "9ef27b86f80d"
-down_revision: str | None = "8927b05a5ae2"
+down_revision: str | None = "cc2019828731"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
