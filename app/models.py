@@ -358,3 +358,41 @@ class CalendarFeed(SQLModel, table=True):
     )
     token_hash: str = Field(max_length=64, unique=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class SelfTrial(SQLModel, table=True):
+    """A blinded LDN-against-placebo trial of one patient (SPEC §14; app/trials/).
+
+    The allocation is stored only sealed under the unblinding code (app/trials/blinding.py);
+    `sheet_code` holds that code wrapped with the app's secret until the trial is sealed, so
+    the pharmacy sheet can be printed again before the first period, and is never exported.
+    `ldn_periods` is written at unblinding, not before.
+    """
+
+    __tablename__ = "self_trial"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner_column()
+    start_date: date
+    pairs: int
+    period_days: int
+    settle_days: int
+    ldn_dose_mg: float | None = None
+    already_on_ldn: bool = True
+    # Preregistered; both lock when the first period starts.
+    primary_item: str = Field(max_length=64)
+    meaningful_change: int
+    # The sealed allocation (hex): scrypt salt, allocation XOR mask, and a code check value.
+    seal_salt: str = Field(max_length=64)
+    sealed_allocation: str = Field(max_length=64)
+    code_check: str = Field(max_length=128)
+    sheet_code: str | None = Field(default=None, max_length=64)
+    sealed_at: datetime | None = None
+    # Period number (as text) -> "ldn" | "placebo" | "unsure".
+    guesses: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    unblinded_at: datetime | None = None
+    unblinded_on: date | None = None
+    ended_early: bool = False
+    # After unblinding: the periods that held LDN, "1,4,5".
+    ldn_periods: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)

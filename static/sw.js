@@ -24,10 +24,11 @@ const SHELL = [
   "/static/icons/icon-192.png",
   "/static/icons/icon.svg",
 ];
-// Also never: the report and settings pages, which can show a share link or a backup.
+// Also never: the report and settings pages, which can show a share link or a backup, and
+// anything under /trial/ (the pharmacy sheet names the bottles that hold LDN).
 const NEVER_CACHE = [
   "/api/", "/sync", "/login", "/register", "/logout", "/docs", "/openapi.json", "/sw.js",
-  "/shared/", "/report", "/settings", "/calendar/",
+  "/shared/", "/report", "/settings", "/calendar/", "/trial/",
 ];
 
 self.addEventListener("install", (event) => {

@@ -110,25 +110,21 @@ def method_text(settle_days: int = DEFAULT_SETTLE_DAYS) -> str:
     else:
         unit = "day" if settle_days == 1 else "days"
         settle = (
-            f"The first {settle_days} {unit} of each new step are shown apart as settling-in and "
-            "left out of the step's numbers."
+            f"The first {settle_days} {unit} of each new step (settling in) are left out of its "
+            "numbers."
         )
     return (
-        "Self-reported daily ratings (0–100). Each dose step is compared with the baseline, the "
-        f"days before the first dose, pooled. {settle} Means and differences are plain averages "
-        "of the days rated. The 95% interval of each difference allows for day-to-day "
-        "correlation (a bad day tends to follow a bad day), for missing days and for the "
-        "uncertainty of that correlation itself: a regression on the dose steps with "
-        "autoregressive errors, one correlation shared by all items of the diary, fitted by "
-        "restricted maximum likelihood. It is therefore wider than a textbook interval that "
-        "treats every day as independent. A change is called improved or worse (for dreams: "
-        "higher or lower) only when its interval excludes no change; with fewer than 7 rated "
-        "days in the step or the baseline, or an interval too wide to mean anything, the verdict "
-        "is not enough data. A change is flagged when a steady trend over the diary could "
-        "explain it. The summary counts a change only when it holds after a Holm correction "
-        "for the number of items compared. Change bands follow the IMMPACT pain-trial "
-        "conventions: under 10% (or under 5 points) no meaningful change, 10–30% minimal, "
-        "30–50% moderate, 50% or more substantial, and 10% or more in the wrong direction worse."
+        "Self-reported daily ratings (0–100). Each dose step is compared with the baseline (the "
+        f"days before the first dose). {settle} Means and differences are plain averages "
+        "of the days rated. Each 95% interval allows for day-to-day correlation (a bad day "
+        "tends to follow a bad day), missing days and that correlation's own uncertainty "
+        "(regression on the steps with autoregressive errors shared by the diary's items, "
+        "REML). Improved or worse (dreams: higher or lower) only when the interval excludes no "
+        "change; under 7 rated days on either side, or too wide an interval: not enough data. "
+        "Flagged: a change a steady trend could explain. The summary names a change only if it "
+        "holds after a Holm correction across items. Bands (IMMPACT): under 10% or 5 points no "
+        "meaningful change, 10–30% minimal, 30–50% moderate, 50%+ substantial, 10%+ the wrong "
+        "way worse."
     )
 
 

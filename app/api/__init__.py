@@ -16,6 +16,7 @@ from app.api import (
     revisions,
     share_links,
 )
+from app.trials import api as self_trials
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
@@ -30,3 +31,4 @@ router.include_router(share_links.router)
 router.include_router(revisions.router)
 router.include_router(backup.router)
 router.include_router(account.router)
+router.include_router(self_trials.router)

@@ -7,6 +7,7 @@ the patient.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -317,10 +318,16 @@ def item_has_data(session: Session, *, user_id: int, key: str) -> bool:
     for entry in session.exec(select(DiaryEntry).where(DiaryEntry.user_id == user_id)):
         if key in (entry.ratings or {}) or key in (entry.side_effects or {}):
             return True
+    # Kept versions too: their answers must still read back with the item's words.
     statement = text("SELECT data FROM entry_revision WHERE user_id = :user_id")
     for (data,) in session.connection().execute(statement, {"user_id": user_id}):
-        if f'"{key}"' in (data if isinstance(data, str) else str(data)):
-            return True
+        kept = json.loads(data) if isinstance(data, str) else data
+        if isinstance(kept, dict):
+            ratings, effects = kept.get("ratings"), kept.get("side_effects")
+            if (isinstance(ratings, dict) and key in ratings) or (
+                isinstance(effects, dict) and key in effects
+            ):
+                return True
     return False
 
 

@@ -60,13 +60,15 @@ from app.schemas import (
 from app.services import dose_plan, entries
 from app.services.dose_steps import format_day, format_mg, list_steps, step_in_force
 from app.services.revisions import as_utc
+from app.trials import service as self_trials
+from app.trials.schemas import BackupSelfTrial
 
 FORMAT = "ldn-diary-backup"
 # Version 2 added `items` (own items, tracked set, condition) and `ratings`; version 1 files
 # (the eight built-in items at the top level of each day) still import.
 VERSION = 2
 READABLE_VERSIONS = (1, 2)
-LISTS = ("dose_steps", "entries", "revisions", "step_decisions")
+LISTS = ("dose_steps", "entries", "revisions", "step_decisions", "self_trials")
 # The titration plan and the reminder times (SPEC §13): one object each, or null.
 OBJECTS = ("dose_plan", "reminders")
 TOP_LEVEL_KEYS = frozenset(
@@ -319,6 +321,8 @@ def export_backup(session: Session, *, user: User, seal_key: str | None = None) 
         "reminders": reminder_store.as_schema(
             reminder_store.get_settings(session, user_id=user.id)
         ).model_dump(),
+        # Blinded self-trials with their allocation sealed: a backup cannot unblind one.
+        "self_trials": self_trials.backup_rows(session, user_id=user.id),
     }
     if seal_key:
         document["provenance_seal"] = provenance_seal(seal_key, rows)
@@ -498,6 +502,7 @@ class ImportPlan:
     plan: BackupDosePlan | None = None
     new_decisions: list[BackupStepDecision] = field(default_factory=list)
     reminders: RemindersSettingsIn | None = None
+    new_trials: list[BackupSelfTrial] = field(default_factory=list)
 
     @property
     def changes_anything(self) -> bool:
@@ -510,6 +515,7 @@ class ImportPlan:
             or self.new_decisions
             or self.reminders
             or self.new_own_items
+            or self.new_trials
         )
 
     def summary(self) -> dict[str, Any]:
@@ -852,6 +858,14 @@ def plan_import(
             plan.new_revisions.append(revision)
 
     _plan_the_plan(session, user_id=user.id, document=document, plan=plan, errors=errors)
+    # Self-trials: one already in the account (the same sealed allocation) is not added twice.
+    held = {trial.seal_salt for trial in self_trials.list_trials(session, user_id=user.id)}
+    for index, raw in enumerate(document.get("self_trials", [])):
+        trial_row = _validate_row(BackupSelfTrial, raw, ("self_trials", index), errors)
+        if trial_row is not None and trial_row.seal_salt not in held:
+            held.add(trial_row.seal_salt)
+            plan.new_trials.append(trial_row)
+
     if errors:
         raise ImportRefused(errors)
     return plan
@@ -982,6 +996,9 @@ def apply_import(session: Session, *, user: User, plan: ImportPlan) -> None:
                 )
             )
         _apply_the_plan(session, user_id=user.id, plan=plan, now=now)
+        self_trials.restore_rows(
+            session, user_id=user.id, rows=[row.model_dump(mode="json") for row in plan.new_trials]
+        )
         session.commit()
     except Exception:
         session.rollback()

@@ -243,6 +243,13 @@ def item_label(key: str) -> str:
     return item.label if item is not None else key.replace("_", " ").capitalize()
 
 
+def _in_sentence(label: str) -> str:
+    """'Brain fog' → 'brain fog' inside a sentence, but 'PEM (crash)' stays as it is."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
 def clear_change_words(key: str, stats: ItemStats) -> str:
     """'pain clearly lower (better), by about 17 points' for a change that holds."""
     diff = stats.diff_vs_baseline or 0.0
@@ -251,7 +258,7 @@ def clear_change_words(key: str, stats: ItemStats) -> str:
         way += " (better)" if stats.verdict == "improved" else " (worse)"
     points = max(round(abs(diff)), 1)
     unit = "point" if points == 1 else "points"
-    return f"{item_label(key).lower()} clearly {way}, by about {points} {unit}"
+    return f"{_in_sentence(item_label(key))} clearly {way}, by about {points} {unit}"
 
 
 def step_summary(step: StepComparison, *, label: str, against: str | None = None) -> str:
@@ -287,6 +294,21 @@ def caution_words(key: str, stats: ItemStats, *, reference_is_baseline: bool = T
     return f"{label} {verb} already {way} {before}: part of this change may have happened anyway."
 
 
+def cautions_sentence(step: StepComparison) -> str | None:
+    """All of a step's headline cautions in one sentence, for the doctor's one page."""
+    keys = [key for key in step.headline if "trend" in step.items[key].cautions]
+    if not keys:
+        return None
+    if len(keys) == 1:
+        return caution_words(keys[0], step.items[keys[0]])
+    names = [_in_sentence(item_label(key)) for key in keys]
+    listed = ", ".join(names[:-1]) + " and " + names[-1]
+    return (
+        f"{listed[0].upper()}{listed[1:]} were already changing this way before LDN: part may "
+        "have happened anyway."
+    )
+
+
 def weeks_or_days(days: int) -> str:
     """'10 days', 'about 5 weeks', 'about 4 months'."""
     if days < 14:
@@ -301,7 +323,7 @@ def detect_words(key: str, stats: ItemStats, points: int = 15) -> str | None:
     if stats.days_to_detect is None:
         return None
     days = stats.days_to_detect.get(str(points))
-    name = item_label(key).lower()
+    name = _in_sentence(item_label(key))
     if days is None:
         return (
             f"At your day-to-day variation, a {points}-point change in {name} may not show "
@@ -331,3 +353,121 @@ def current_step(comparison: Comparison) -> StepComparison | None:
     if with_data:
         return with_data[-1]
     return compared[-1] if compared else None
+
+
+# --- /trends: the range that fits, and the change week by week since the first dose ---------
+
+
+def fitting_range(session: Session, *, user: User) -> str:
+    """The range /trends opens on: the shortest that shows the whole diary without empty half.
+
+    Up to 30 days of diary: "30"; up to a year: "all" (from the first day, so a six-week diary
+    fills the chart); longer: "365".
+    """
+    assert user.id is not None
+    today = patient_today(user)
+    first_entry = session.exec(
+        select(col(DiaryEntry.day))
+        .where(DiaryEntry.user_id == user.id)
+        .order_by(col(DiaryEntry.day))
+        .limit(1)
+    ).first()
+    steps = list_steps(session, user_id=user.id)
+    firsts: list[date] = [
+        day for day in (first_entry, steps[0].start_date if steps else None) if day is not None
+    ]
+    if not firsts:
+        return "30"
+    span = (today - min(firsts)).days + 1
+    if span <= 30:
+        return "30"
+    return "all" if span <= 366 else "365"
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """One week on LDN: per item the mean of the days rated and its change from baseline."""
+
+    week: int
+    start: date
+    end: date
+    means: dict[str, float | None]
+    changes: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class WeeksOnLdn:
+    first_dose: date
+    baseline_means: dict[str, float | None]
+    rows: list[WeekRow]
+
+
+def weeks_since_first_dose(
+    session: Session, *, user: User, keys: Sequence[str], data: TrendData
+) -> WeeksOnLdn | None:
+    """Week 1, 2, … since the first dose above 0, each against the baseline's plain mean.
+
+    The weeks shown are those the trend range covers (its days are reused); the baseline is
+    read separately only when the range starts after it. Settling-in days are not left out
+    here: this is the change as it unfolded, averaged per week, not the comparison's
+    judgement. None without a dose yet.
+    """
+    assert user.id is not None
+    steps = list_steps(session, user_id=user.id)
+    first = next((step for step in steps if step.dose_mg > 0), None)
+    if first is None:
+        return None
+    today = data.end
+    if data.days and data.days[0].day <= steps[0].start_date:
+        before = [record for record in data.days if record.day < first.start_date]
+    else:
+        before = day_records(
+            session,
+            user_id=user.id,
+            start=steps[0].start_date,
+            end=first.start_date - timedelta(days=1),
+        )
+    baseline_means: dict[str, float | None] = {}
+    for key in keys:
+        values = [
+            v
+            for record in before
+            if record.day >= steps[0].start_date and (v := record.values.get(key)) is not None
+        ]
+        baseline_means[key] = (
+            sum(values) / len(values) if values and steps[0].dose_mg == 0 else None
+        )
+    records = [record for record in data.days if record.day >= data.start]
+    totals: dict[int, dict[str, list[int]]] = {}
+    for record in records:
+        if record.day < first.start_date:
+            continue
+        week = (record.day - first.start_date).days // 7 + 1
+        bucket = totals.setdefault(week, {key: [] for key in keys})
+        for key in keys:
+            value = record.values.get(key)
+            if value is not None:
+                bucket[key].append(value)
+    last_week = (today - first.start_date).days // 7 + 1 if today >= first.start_date else 0
+    first_week = max((data.start - first.start_date).days // 7 + 1, 1)
+    rows = []
+    for week in range(first_week, last_week + 1):
+        bucket = totals.get(week, {key: [] for key in keys})
+        means = {key: (sum(v) / len(v) if v else None) for key, v in bucket.items()}
+        changes = {
+            key: None
+            if means[key] is None or baseline_means[key] is None
+            else means[key] - baseline_means[key]  # type: ignore[operator]
+            for key in keys
+        }
+        start = first.start_date + timedelta(days=7 * (week - 1))
+        rows.append(
+            WeekRow(
+                week=week,
+                start=start,
+                end=min(start + timedelta(days=6), today),
+                means=means,
+                changes=changes,
+            )
+        )
+    return WeeksOnLdn(first_dose=first.start_date, baseline_means=baseline_means, rows=rows)

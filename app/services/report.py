@@ -10,6 +10,7 @@ completion, filled-in-later days, side effects, notes, check-ins) counts the ran
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from app.analysis import (
     DEFAULT_SETTLE_DAYS,
     MIN_DAYS_FOR_VERDICT,
     RESPONDER_PAIN_IMPROVEMENT_PCT,
+    RESPONDER_PAIN_MIN_POINTS,
     Comparison,
     DayRecord,
     ItemStats,
@@ -42,7 +44,16 @@ from app.models import DiaryEntry, DoseStep, User
 from app.services.dose_plan import PlanLines, plan_lines
 from app.services.dose_steps import dose_label, format_day, format_mg, list_steps, step_in_force
 from app.services.entries import patient_today
-from app.services.insight import compared_items, day_records, dose_bands
+from app.services.insight import (
+    cautions_sentence,
+    compared_items,
+    day_records,
+    detect_words,
+    dose_bands,
+    step_summary,
+)
+from app.trials.summary import TrialSummary
+from app.trials.summary import for_report as trial_for_report
 
 MAX_RANGE_DAYS = 366
 INITIALS_MAX = 12
@@ -53,7 +64,7 @@ CHART_ITEMS: tuple[RatedItem, ...] = tuple(
     ITEMS_BY_KEY[key] for key in ("pain", "fatigue", "sleep_quality")
 )
 CHART_WIDTH = 700
-CHART_HEIGHT = 150
+CHART_HEIGHT = 110
 MINUS = "\u2212"  # a real minus sign: a hyphen is easy to miss on paper
 
 
@@ -76,6 +87,8 @@ class KeyNumber:
     latest: str
     on_ten: str  # the same two means on a 0–10 scale, "6.9 → 4.4"
     change: str
+    # The change in whole points with its 95% interval, "−17 (−25 to −9)"; "–" without one.
+    points: str
     band: str
     verdict: str
 
@@ -141,6 +154,10 @@ class ReportData:
     # "Baseline: 5 Jan – 18 Jan 2025 (before this summary’s dates)" when it began before them.
     baseline_note: str | None
     latest_label: str | None
+    # SPEC §4.1: the summary's first lines come from the latest step's Holm headline.
+    headline: str | None
+    cautions: tuple[str, ...]
+    detect: str | None
     key_numbers: tuple[KeyNumber, ...]
     responder: str | None
     steps: tuple[StepRow, ...]
@@ -156,6 +173,8 @@ class ReportData:
     method: str
     # SPEC §13: the titration plan against what happened (step-day answers), if there is one.
     plan: PlanLines | None = None
+    # The blinded self-trial overlapping the range, if any (app/trials/); its result once unblinded.
+    trial: TrialSummary | None = None
 
     @property
     def has_entries(self) -> bool:
@@ -328,6 +347,15 @@ def build_report(
         has_baseline=baseline is not None,
         baseline_note=_baseline_note(baseline, start),
         latest_label=None if latest is None else step_label(latest),
+        headline=(
+            None
+            if latest is None or baseline is None
+            else step_summary(latest, label=step_label(latest, short=True))
+        ),
+        cautions=(
+            () if latest is None or (words := cautions_sentence(latest)) is None else (words,)
+        ),
+        detect=_detect_line(latest, comparison.primary_item),
         key_numbers=key_numbers,
         responder=None if latest is None else _responder_words(latest),
         steps=tuple(
@@ -355,6 +383,7 @@ def build_report(
         pgic=checkins.pgic,
         method=method_text(settle_days),
         plan=plan_lines(session, user_id=user.id, start=start, end=end),
+        trial=trial_for_report(session, user_id=user.id, start=start, end=end, today=today),
     )
 
 
@@ -405,15 +434,32 @@ def _key_number(item: RatedItem, baseline: StepComparison | None, stats: ItemSta
         on_ten = f"{number(base_mean / 10)} → {number(stats.mean / 10)}"
     elif stats.mean is not None:
         on_ten = number(stats.mean / 10)
+    points = "–"
+    if stats.diff_vs_baseline is not None and stats.diff_ci95 is not None:
+        low, high = stats.diff_ci95
+        points = (
+            f"{signed(stats.diff_vs_baseline, 0)} ({signed(math.floor(low), 0)} to "
+            f"{signed(math.ceil(high), 0)})"
+        )
+    clear = stats.verdict in ("improved", "worse", "higher", "lower")
     return KeyNumber(
         item=item,
-        baseline=number(base_mean),
-        latest=number(stats.mean),
+        baseline=number(base_mean, 0),
+        latest=number(stats.mean, 0),
         on_ten=on_ten,
-        change=signed(stats.pct_change_vs_baseline, suffix="%"),
-        band=stats.band or "–",
+        change=signed(stats.pct_change_vs_baseline, 0, suffix="%"),
+        points=points,
+        # A band beside "no clear change" reads as a contradiction: only for a clear change.
+        band=(stats.band or "–") if clear else "–",
         verdict=_verdict_words(stats, base) if baseline else "no baseline",
     )
+
+
+def _detect_line(step: StepComparison | None, primary: str | None) -> str | None:
+    """How long a 15-point change in the primary item usually takes to show, in words."""
+    if step is None or primary is None or primary not in step.items:
+        return None
+    return detect_words(primary, step.items[primary])
 
 
 def _verdict_words(stats: ItemStats, baseline: ItemStats | None) -> str:
@@ -451,11 +497,11 @@ def _step_row(
         interval = None
         if stats.diff_ci95 is not None:
             low, high = stats.diff_ci95
-            interval = f"{signed(low)} to {signed(high)}"
+            interval = f"{signed(math.floor(low), 0)} to {signed(math.ceil(high), 0)}"
         cells.append(
             ItemCell(
-                mean=number(stats.mean),
-                change=None if step.is_baseline else signed(stats.diff_vs_baseline),
+                mean=number(stats.mean, 0),
+                change=None if step.is_baseline else signed(stats.diff_vs_baseline, 0),
                 interval=interval,
             )
         )
@@ -592,6 +638,6 @@ def _check_ins(session: Session, *, user_id: int, start: date, end: date) -> _Ch
 
 
 RESPONDER_SHORT = (
-    f"pain at least {RESPONDER_PAIN_IMPROVEMENT_PCT:.0f}% lower and fatigue or sleep clearly "
-    "improved"
+    f"pain clearly {RESPONDER_PAIN_IMPROVEMENT_PCT:.0f}% and {RESPONDER_PAIN_MIN_POINTS:.0f} "
+    "points or more lower, and fatigue or sleep clearly improved"
 )

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from app.security import require_csrf
+from app.trials import web as self_trial
 from app.web import (
     api_docs,
     auth,
@@ -11,6 +12,7 @@ from app.web import (
     entries,
     home,
     insight,
+    items,
     pwa,
     reminders,
     report,
@@ -31,5 +33,7 @@ router.include_router(shared.router)
 router.include_router(api_docs.router)
 router.include_router(pwa.router)
 router.include_router(reminders.router)
+router.include_router(items.router)
 router.include_router(settings.router)
 router.include_router(calendar.router)
+router.include_router(self_trial.router)

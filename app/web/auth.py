@@ -108,7 +108,7 @@ def register(
             errors["email"] = "There is already an account with this email. Sign in instead."
         else:
             with database.write() as session:
-                return sign_in(request, session, user, "/today?welcome=1")
+                return sign_in(request, session, user, "/welcome")
     response = render(
         request,
         "auth/register.html",

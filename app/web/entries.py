@@ -19,6 +19,7 @@ from app.items.patient import catalogue_for
 from app.models import DiaryEntry, User
 from app.schemas import EARLIEST_DIARY_DAY
 from app.services import dose_plan, dose_steps, entries
+from app.trials.service import today_status as trial_today_status
 from app.web.entry_form import (
     form_values,
     no_side_effects,
@@ -81,6 +82,10 @@ def _form_context(
             if day == today
             else None
         ),
+        # A running blinded trial: the bottle to take and a guess due (templates/trials/).
+        "trial_today": trial_today_status(session, user=user, today=today)
+        if day == today
+        else None,
     }
 
 

@@ -25,6 +25,7 @@ from app.charts import (
     change_words,
     interval_bar,
     interval_reach,
+    multi_item_chart,
     rolling_mean,
     side_effect_strip,
     trend_chart,
@@ -44,6 +45,16 @@ WEEKLY_TABLE_AFTER_DAYS = 35
 MONTHLY_TABLE_AFTER_DAYS = 366
 # Drawn narrow so the chart's text stays legible when a phone scales it to 360 px.
 PAGE_CHART_WIDTH = 420
+# The combined chart and the weeks-on-LDN table: the three items of the doctor's summary.
+COMBINED_KEYS = ("pain", "fatigue", "sleep_quality")
+
+
+def points_change(value: float | None) -> str:
+    """A change from baseline in whole points: '−17', '+3', '0'; '–' without one."""
+    if value is None:
+        return "–"
+    whole = round(value)
+    return f"+{whole}" if whole > 0 else f"−{-whole}" if whole < 0 else "0"
 
 
 def _day_href(day: date) -> str:
@@ -134,12 +145,33 @@ def trends_page(
     request: Request,
     database: DatabaseDep,
     user: WebUser,
-    range_key: Annotated[str, Query(alias="range")] = "90",
+    range_key: Annotated[str | None, Query(alias="range")] = None,
 ) -> Response:
     if range_key not in insight.RANGES:
-        range_key = "90"
+        # Open on the range that fits the diary: a six-week diary is not half an empty chart.
+        with database.read() as session:
+            range_key = insight.fitting_range(session, user=user)
     with database.read() as session:
         data = insight.trend_data(session, user=user, range_key=range_key)
+        # The patient's own items among the doctor's summary three, in that order.
+        tracked = {item.key: item for item in data.items}
+        combined_items = [tracked[key] for key in COMBINED_KEYS if key in tracked]
+        weeks = insight.weeks_since_first_dose(
+            session, user=user, keys=[item.key for item in combined_items], data=data
+        )
+    combined = multi_item_chart(
+        items=combined_items,
+        series={
+            item.key: [(record.day, record.values.get(item.key)) for record in data.days]
+            for item in combined_items
+        },
+        bands=data.bands,
+        start=data.start,
+        end=data.end,
+        width=PAGE_CHART_WIDTH,
+        height=260,
+        chart_id="trend-combined",
+    )
     charts = []
     for item in data.items:
         series = [(record.day, record.values.get(item.key)) for record in data.days]
@@ -180,6 +212,10 @@ def trends_page(
             "start": data.start,
             "end": data.end,
             "charts": charts,
+            "combined": combined,
+            "combined_items": combined_items,
+            "weeks": weeks,
+            "points_change": points_change,
             "strip": strip,
             "logged": sum(1 for record in data.days if record.day >= data.start),
         },

@@ -1,7 +1,7 @@
 """login failures know the device; registrations counted per address
 
 Revision ID: 27e5f13279bc
-Revises: cc2019828731
+Revises: 9ef27b86f80d
 Create Date: 2026-11-30 04:04:04.986355
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '27e5f13279bc'
-down_revision: str | None = 'cc2019828731'
+down_revision: str | None = '9ef27b86f80d'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -182,3 +182,16 @@ def test_another_patients_own_items_are_not_this_ones(
         f"/api/v1/entries/{DAY}", json={"ratings": {"custom_mine": 1}}, headers=headers
     )
     assert refused.status_code == 422
+
+
+def test_an_own_item_answered_only_in_an_earlier_version_is_hidden_not_deleted(
+    api: TestClient,
+) -> None:
+    api.post("/api/v1/items", json={"label": "Once", "low_anchor": "a", "high_anchor": "b"})
+    api.put(f"/api/v1/entries/{DAY}", json={"ratings": {"custom_once": 5}})
+    api.put(f"/api/v1/entries/{DAY}", json={"pain": 5})  # the answer lives on in the history
+
+    assert api.delete("/api/v1/items/custom_once").status_code == 204
+
+    by_key = {item["key"]: item for item in api.get("/api/v1/items").json()}
+    assert by_key["custom_once"]["hidden"]

@@ -246,7 +246,7 @@ def test_trends_page_has_a_chart_and_a_table_per_item(browser: Browser, diary: d
     first = charts[0]
     assert first.find("title") is not None and "Pain" in first.find("title").get_text()
     assert "higher is worse" in str(first)
-    tables = page.select("table")
+    tables = page.select("table:not(.weeks-table)")
     assert len(tables) == 8
     rows = tables[0].select("tbody tr")
     assert len(rows) == 30
@@ -257,7 +257,7 @@ def test_trends_page_has_a_chart_and_a_table_per_item(browser: Browser, diary: d
 def test_trends_tables_over_ninety_days_are_weekly_averages(browser: Browser, diary: date):
     """Eight tables of 90 daily rows weighed on phones; a week a row reads better anyway."""
     page = BeautifulSoup(browser.get("/trends?range=90").text, "html.parser")
-    tables = page.select("table")
+    tables = page.select("table:not(.weeks-table)")
     assert len(tables) == 8
     pain = tables[0]
     assert "weekly averages" in pain.caption.get_text()
@@ -335,3 +335,42 @@ def test_compare_says_how_long_a_change_takes_to_show(browser: Browser, diary: d
         r"(\d+ days|about \d+ weeks|about \d+ months) on a dose\.",
         words(detect),
     )
+
+
+def test_trends_opens_on_the_range_that_fits(browser: Browser, session: Session, user: User):
+    """A six-week diary opens on all of it, not on 90 days with half of each chart empty."""
+    today = patient_today(user)
+    start = today - timedelta(days=41)
+    make_step(session, user=user, start=start, dose_mg=0)
+    make_step(session, user=user, start=start + timedelta(days=14), dose_mg=1.5)
+    for offset in range(42):
+        on_dose = offset >= 14
+        make_entry(
+            session,
+            user=user,
+            day=start + timedelta(days=offset),
+            pain=40 if on_dose else 60,
+            fatigue=50,
+            sleep_quality=55 if on_dose else 45,
+        )
+    page = BeautifulSoup(browser.get("/trends").text, "html.parser")
+    current = [link["id"] for link in page.select(".range-switch a[aria-current]")]
+    assert current == ["range-all"]
+    assert f"{start.day} {start:%b %Y}" in words(page)
+    # The three items of the doctor's summary on one chart.
+    combined = page.select_one("#h-combined")
+    assert combined is not None and words(combined) == "Pain, Fatigue and Sleep together"
+    assert page.select_one("svg#trend-combined, #trend-combined") is not None
+    # Week by week since the first dose, against the baseline, in whole points.
+    rows = [
+        [words(cell) for cell in row.select("th, td")]
+        for row in page.select("table.weeks-table tbody tr")
+    ]
+    assert rows[0] == ["Baseline", "60", "50", "45"]
+    assert rows[1][0].startswith("Week 1") and rows[1][1:] == ["40 (−20)", "50 (0)", "55 (+10)"]
+    assert len(rows) == 1 + 4  # 28 days on LDN: four weeks
+
+
+def test_trends_opens_on_thirty_days_for_a_new_diary(browser: Browser, diary: date):
+    page = BeautifulSoup(browser.get("/trends").text, "html.parser")
+    assert [link["id"] for link in page.select(".range-switch a[aria-current]")] == ["range-30"]

@@ -67,7 +67,8 @@ def test_pem_and_brain_fog_are_compared_per_dose_step_and_printed(
         base = baseline["items"][key]["mean"]
         now = latest["items"][key]["mean"]
         row = re.search(
-            rf"{re.escape(label)} higher is worse {base:.1f} → {now:.1f}",
+            # Means in whole points (SPEC §4.1 pages: the data hold no decimal).
+            rf"{re.escape(label)} higher is worse {round(base)} → {round(now)}",
             text,
         )
         assert row, f"no key-number row for {label} in: {text[:1500]}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import urllib.request
 from datetime import date, timedelta
@@ -25,6 +26,10 @@ MINUS = "\u2212"
 
 def number(value: float) -> str:
     return f"{value:.1f}".replace("-", MINUS)
+
+
+def whole_signed(value: int) -> str:
+    return f"{value:+d}".replace("-", MINUS) if value else "0"
 
 
 def signed(value: float, suffix: str = "") -> str:
@@ -77,18 +82,30 @@ def test_key_numbers_equal_the_comparison_api(
 
     base, now = baseline["items"][key]["mean"], latest["items"][key]["mean"]
     stats = latest["items"][key]
+    # Means and changes in whole points (the data hold no decimal); a band only beside a
+    # clear change, where it cannot contradict the verdict.
+    clear = stats["verdict"] in ("improved", "worse", "higher", "lower")
+    whole = r"(−?\d+|\+\d+)"
     row = re.search(
-        rf"{label} higher is (?:worse|better) {re.escape(number(base))} → "
-        rf"{re.escape(number(now))} (\d+\.\d) → (\d+\.\d) /10 "
-        rf"{re.escape(signed(stats['pct_change_vs_baseline'], '%'))} "
-        rf"{re.escape(stats['band'])} {re.escape(stats['verdict'])}",
+        rf"{label} higher is (?:worse|better) (\d+) → (\d+) (\d+\.\d) → (\d+\.\d) /10 "
+        rf"{whole}% {whole} \({whole} to {whole}\) "
+        rf"{re.escape(stats['band'] if clear else '–')} {re.escape(stats['verdict'])}",
         text,
     )
     assert row, f"no key-number row for {label} in: {text[:900]}"
     assert ("(before this summary’s dates)" in text) is (days > 366)
+
+    def value(group: int) -> float:
+        return float(row[group].replace("−", "-"))
+
+    assert abs(value(1) - base) <= 0.51 and abs(value(2) - now) <= 0.51
     # The 0–10 equivalents are the same means divided by ten.
-    assert abs(float(row[1]) - base / 10) <= 0.051
-    assert abs(float(row[2]) - now / 10) <= 0.051
+    assert abs(value(3) - base / 10) <= 0.051
+    assert abs(value(4) - now / 10) <= 0.051
+    assert abs(value(5) - stats["pct_change_vs_baseline"]) <= 0.51
+    low, high = stats["diff_ci95"]
+    assert abs(value(6) - stats["diff_vs_baseline"]) <= 0.51
+    assert (value(7), value(8)) == (math.floor(low), math.ceil(high))
 
 
 # 500 days, 8 steps of 62 days: the baseline and the 0.5 mg step lie before the default range.
@@ -105,17 +122,19 @@ def test_each_step_row_prints_its_mean_difference_and_interval(
     for step in comparison["steps"]:
         pain = step["items"]["pain"]
         if step["is_baseline"]:
-            assert f"{number(pain['mean'])}" in text
+            assert f" {round(pain['mean'])} " in text
             continue
         if not in_default_range(step, user):
             continue
         shown += 1
         low, high = pain["diff_ci95"]
-        printed = (
-            f"% {number(pain['mean'])} {signed(pain['diff_vs_baseline'])} "
-            f"({signed(low)} to {signed(high)})"
+        # Whole points: the mean, the change and the interval rounded outwards.
+        printed = re.search(
+            rf"% (\d+) (−?\d+|\+\d+) \({re.escape(whole_signed(math.floor(low)))} to "
+            rf"{re.escape(whole_signed(math.ceil(high)))}\)",
+            text,
         )
-        assert printed in text
+        assert printed, f"no pain cell for {step['dose_mg']} mg"
     assert shown == dose_steps_shown
     # The baseline row is there, whatever the range; steps wholly before the range are not.
     assert text.count("Baseline (before LDN)") == 1
@@ -395,12 +414,19 @@ def test_a_baseline_more_than_a_year_back_still_gives_the_key_numbers(
     assert f"Baseline: {span(baseline_start, baseline_end)} (before this summary’s dates)" in text
     assert "No baseline" not in text
     assert "Key numbers: baseline → 4.5 mg at bedtime" in text
-    assert (
-        f"Pain higher is worse 70.0 → 35.0 7.0 → 3.5 /10 {MINUS}50.0% substantial "
-        f"{latest['pain']['verdict']}"
-    ) in text
-    assert f"Fatigue higher is worse 60.0 → 30.0 6.0 → 3.0 /10 {MINUS}50.0% substantial" in text
-    assert "Sleep higher is better 40.0 → 50.0 4.0 → 5.0 /10 +25.0% minimal" in text
+    assert re.search(
+        rf"Pain higher is worse 70 → 35 7\.0 → 3\.5 /10 {MINUS}50% {MINUS}35 \([^)]*\) "
+        rf"substantial {latest['pain']['verdict']}",
+        text,
+    )
+    assert re.search(
+        rf"Fatigue higher is worse 60 → 30 6\.0 → 3\.0 /10 {MINUS}50% {MINUS}30 \([^)]*\) "
+        "substantial",
+        text,
+    )
+    assert re.search(
+        r"Sleep higher is better 40 → 50 4\.0 → 5\.0 /10 \+25% \+10 \([^)]*\) minimal", text
+    )
     assert latest["pain"]["verdict"] == "improved"
     # The baseline row is the whole baseline, as the comparison counts it.
     assert f"Baseline (before LDN) {span(baseline_start, baseline_end)} 14 of 14" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -218,6 +218,11 @@ def fill_every_table(client: TestClient, api: TestClient, email: str) -> TestCli
     failed = client.post("/api/v1/auth/token", json={"email": email, "password": "wrong guess"})
     assert failed.status_code == 401  # a failed sign-in, kept for throttling
     fill_plan_and_reminders(api)
+    trial_start = (date.today() + timedelta(days=7)).isoformat()  # a blinded self-trial
+    trial = api.post(
+        "/api/v1/self-trials", json={"start_date": trial_start, "meaningful_change": 10}
+    )
+    assert trial.status_code == 201, trial.text
     return api
 
 

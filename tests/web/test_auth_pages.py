@@ -55,7 +55,7 @@ def test_registering_on_the_web_signs_the_patient_in(client: TestClient, session
     )
 
     assert response.status_code == 303
-    assert response.headers["location"].split("?")[0] == "/today"
+    assert response.headers["location"] == "/welcome"  # what LDN is for, then /today
     flags = cookie_flags(session_cookie(response))
     assert {"httponly", "samesite=lax", "path=/"} <= flags
     assert "secure" not in flags  # plain http here; see the https test below

@@ -1,0 +1,1 @@
+"""The blinded self-trial (SPEC §14): design, blinding, result, and its pages."""

@@ -1,0 +1,328 @@
+"""/trial: set up, follow and read a blinded self-trial (SPEC §14); forms, POST → 303 → GET."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from app.db import Database, DatabaseDep, fresh
+from app.deps import RowId, WebUser
+from app.items import RATED_ITEMS
+from app.models import SelfTrial, User
+from app.pdf import pdf_response
+from app.services.entries import patient_today
+from app.trials import service
+from app.trials.design import (
+    CONVENTIONAL_ALPHA,
+    DEFAULT_PAIRS,
+    DEFAULT_PERIOD_DAYS,
+    DEFAULT_SETTLE_DAYS,
+    MAX_PAIRS,
+    MIN_PAIRS,
+    pairs_for_alpha,
+    smallest_p,
+)
+from app.trials.schemas import GuessCreate, PreregistrationUpdate, SelfTrialCreate
+from app.trials.sheet import pharmacy_sheet_pdf
+from app.trials.summary import summarise
+from app.web.entry_form import plain_number
+from app.web.templating import render
+
+router = APIRouter()
+SETUP_FIELDS = (
+    "start_date",
+    "pairs",
+    "period_days",
+    "settle_days",
+    "primary_item",
+    "meaningful_change",
+    "ldn_dose_mg",
+    "already_on_ldn",
+)
+_MESSAGES = {
+    "start_date": "Enter the day the first period starts.",
+    "pairs": f"Choose between {MIN_PAIRS} and {MAX_PAIRS} pairs.",
+    "period_days": "A period lasts between 14 and 42 days.",
+    "settle_days": "Settle days are a whole number from 0 to 14.",
+    "primary_item": "Choose the item that matters most to you.",
+    "meaningful_change": "Enter a whole number of points from 1 to 100, for example 15.",
+    "ldn_dose_mg": "Enter the dose in mg, up to 50, for example 4.5 — or leave it blank.",
+    "already_on_ldn": "Say whether you already take LDN.",
+}
+_DONE = {
+    "created": "Trial set up. Print the pharmacy sheet next.",
+    "changed": "Preregistration changed.",
+    "sealed": "Sealed: only the pharmacy sheet's code can unblind the trial now.",
+    "guessed": "Guess saved.",
+    "unblinded": "Unblinded. Here is what your diary shows.",
+    "cancelled": "The trial set-up was cancelled.",
+}
+
+
+def web_owned_trial(database: DatabaseDep, user: WebUser, trial_id: RowId) -> SelfTrial:
+    with database.read() as session:
+        assert user.id is not None
+        trial = service.get_trial(session, user_id=user.id, trial_id=trial_id)
+        if trial is None:
+            raise HTTPException(status_code=404, detail="No such trial")
+        return trial
+
+
+WebOwnedTrial = Annotated[SelfTrial, Depends(web_owned_trial)]
+
+
+def _as_int(raw: str) -> int | str:
+    number = plain_number(raw) if raw else None
+    if number is None or number != int(number):
+        return raw
+    return int(number)
+
+
+def _parse_setup(values: dict[str, str]) -> tuple[SelfTrialCreate | None, dict[str, str]]:
+    data: dict[str, Any] = {
+        "start_date": values["start_date"] or None,
+        "pairs": _as_int(values["pairs"]),
+        "period_days": _as_int(values["period_days"]),
+        "settle_days": _as_int(values["settle_days"]),
+        "primary_item": values["primary_item"],
+        "meaningful_change": _as_int(values["meaningful_change"]),
+        "already_on_ldn": values["already_on_ldn"] != "no",
+    }
+    if values["ldn_dose_mg"]:
+        dose = plain_number(values["ldn_dose_mg"])
+        data["ldn_dose_mg"] = values["ldn_dose_mg"] if dose is None else dose
+    try:
+        return SelfTrialCreate.model_validate(data), {}
+    except ValidationError as invalid:
+        errors: dict[str, str] = {}
+        for error in invalid.errors():
+            key = str(error["loc"][0]) if error["loc"] else "start_date"
+            errors.setdefault(key, _MESSAGES.get(key, "Check this answer."))
+        return None, errors
+
+
+def _defaults(user: User) -> dict[str, str]:
+    from datetime import timedelta
+
+    return {
+        "start_date": (patient_today(user) + timedelta(days=14)).isoformat(),
+        "pairs": str(DEFAULT_PAIRS),
+        "period_days": str(DEFAULT_PERIOD_DAYS),
+        "settle_days": str(DEFAULT_SETTLE_DAYS),
+        "primary_item": "pain",
+        "meaningful_change": "",
+        "ldn_dose_mg": "",
+        "already_on_ldn": "yes",
+    }
+
+
+def _page(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    show_setup: bool = False,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    assert user.id is not None
+    today = patient_today(user)
+    trial = service.current_trial(session, user_id=user.id)
+    summary = None if trial is None else summarise(session, trial=trial, today=today)
+    periods = () if trial is None else service.trial_periods(trial)
+    return render(
+        request,
+        "trials/page.html",
+        {
+            "trial": trial,
+            "summary": summary,
+            "periods": periods,
+            "today": today,
+            "show_setup": show_setup or trial is None,
+            "can_set_up": trial is None or trial.unblinded_at is not None,
+            "values": values or _defaults(user),
+            "errors": errors or {},
+            "items": RATED_ITEMS,
+            "pair_table": [(k, smallest_p(k)) for k in range(MIN_PAIRS, MAX_PAIRS + 1)],
+            "pairs_for_005": pairs_for_alpha(CONVENTIONAL_ALPHA),
+            "message": _DONE.get(request.query_params.get("message", "")),
+            "sheet_available": trial is not None
+            and trial.sheet_code is not None
+            and service.status(trial, today) == "set_up",
+        },
+        status_code=status_code,
+    )
+
+
+def _back(request_form: Any, message: str) -> RedirectResponse:
+    target = "/today" if request_form.get("back") == "today" else "/trial"
+    return RedirectResponse(f"{target}?message={message}", status_code=303)
+
+
+@router.get("/trial", response_class=HTMLResponse)
+def trial_page(request: Request, database: DatabaseDep, user: WebUser) -> Response:
+    with database.read() as session:
+        return _page(request, session, user)
+
+
+@router.get("/trial/new", response_class=HTMLResponse)
+def new_trial_page(request: Request, database: DatabaseDep, user: WebUser) -> Response:
+    with database.read() as session:
+        return _page(request, session, user, show_setup=True)
+
+
+@router.post("/trial", response_class=HTMLResponse)
+async def create_trial(request: Request, database: DatabaseDep, user: WebUser) -> Response:
+
+    form = await request.form()
+    return await run_in_threadpool(_create_trial, request, database, user, form)
+
+
+def _create_trial(request: Request, database: Database, user: User, form: FormData) -> Response:
+    with database.write() as session:
+        values = {key: str(form.get(key) or "").strip() for key in SETUP_FIELDS}
+        data, errors = _parse_setup(values)
+        if data is not None:
+            try:
+                service.create_trial(
+                    session,
+                    user=user,
+                    data=data,
+                    secret_key=request.app.state.secret_key,
+                    today=patient_today(user),
+                )
+            except service.TrialProblems as refused:
+                errors = refused.problems
+            except service.TrialConflict as conflict:
+                errors = {"start_date": str(conflict)}
+            else:
+                return RedirectResponse("/trial?message=created", status_code=303)
+        return _page(
+            request, session, user, show_setup=True, values=values, errors=errors, status_code=422
+        )
+
+
+@router.post("/trial/{trial_id}/preregistration", response_class=HTMLResponse)
+async def change_preregistration(
+    request: Request, database: DatabaseDep, user: WebUser, trial: WebOwnedTrial
+) -> Response:
+
+    form = await request.form()
+    return await run_in_threadpool(_change_preregistration, request, database, user, trial, form)
+
+
+def _change_preregistration(
+    request: Request, database: Database, user: User, trial: SelfTrial, form: FormData
+) -> Response:
+    with database.write() as session:
+        trial = fresh(session, trial)
+        change = _as_int(str(form.get("meaningful_change") or "").strip())
+        try:
+            data = PreregistrationUpdate.model_validate(
+                {
+                    "primary_item": str(form.get("primary_item") or "") or None,
+                    "meaningful_change": change,
+                }
+            )
+            service.update_preregistration(
+                session, trial=trial, data=data, today=patient_today(user)
+            )
+        except ValidationError:
+            errors = {"meaningful_change": _MESSAGES["meaningful_change"]}
+            return _page(request, session, user, errors=errors, status_code=422)
+        except service.TrialProblems as refused:
+            return _page(request, session, user, errors=refused.problems, status_code=422)
+        except service.TrialConflict as conflict:
+            return _page(request, session, user, errors={"meaningful_change": str(conflict)},
+                         status_code=409)  # fmt: skip
+        return RedirectResponse("/trial?message=changed", status_code=303)
+
+
+@router.post("/trial/{trial_id}/cancel")
+def cancel_trial(database: DatabaseDep, user: WebUser, trial: WebOwnedTrial) -> Response:
+    with database.write() as session:
+        trial = fresh(session, trial)
+        try:
+            service.cancel_trial(session, trial=trial, today=patient_today(user))
+        except service.TrialConflict as conflict:
+            raise HTTPException(status_code=409, detail=str(conflict)) from None
+        return RedirectResponse("/trial?message=cancelled", status_code=303)
+
+
+@router.post("/trial/{trial_id}/seal")
+def seal_trial(database: DatabaseDep, trial: WebOwnedTrial) -> Response:
+    with database.write() as session:
+        service.seal(session, trial=fresh(session, trial))
+        return RedirectResponse("/trial?message=sealed", status_code=303)
+
+
+@router.get("/trial/{trial_id}/pharmacy-sheet.pdf")
+def pharmacy_sheet(request: Request, user: WebUser, trial: WebOwnedTrial) -> Response:
+    today = patient_today(user)
+    try:
+        code = service.pharmacy_code(trial, secret_key=request.app.state.secret_key, today=today)
+    except service.SheetGone as gone:
+        return render(request, "error.html", {"status": 410, "message": str(gone)}, status_code=410)
+    return pdf_response(
+        pharmacy_sheet_pdf(trial, code, today=today),
+        f"self-trial-{trial.id}-pharmacy-sheet.pdf",
+        attachment=True,
+    )
+
+
+@router.post("/trial/{trial_id}/guesses", response_class=HTMLResponse)
+async def add_guess(
+    request: Request, database: DatabaseDep, user: WebUser, trial: WebOwnedTrial
+) -> Response:
+
+    form = await request.form()
+    return await run_in_threadpool(_add_guess, request, database, user, trial, form)
+
+
+def _add_guess(
+    request: Request, database: Database, user: User, trial: SelfTrial, form: FormData
+) -> Response:
+    with database.write() as session:
+        trial = fresh(session, trial)
+        try:
+            data = GuessCreate.model_validate(
+                {"period": _as_int(str(form.get("period") or "")), "guess": form.get("guess")}
+            )
+            service.record_guess(session, trial=trial, data=data, today=patient_today(user))
+        except ValidationError:
+            errors = {"guess": "Choose LDN, placebo or don't know."}
+            return _page(request, session, user, errors=errors, status_code=422)
+        except (service.TrialProblems, service.TrialConflict) as refused:
+            return _page(request, session, user, errors={"guess": str(refused)}, status_code=422)
+        return _back(form, "guessed")
+
+
+@router.post("/trial/{trial_id}/unblind", response_class=HTMLResponse)
+async def unblind(
+    request: Request, database: DatabaseDep, user: WebUser, trial: WebOwnedTrial
+) -> Response:
+
+    form = await request.form()
+    return await run_in_threadpool(_unblind, request, database, user, trial, form)
+
+
+def _unblind(
+    request: Request, database: Database, user: User, trial: SelfTrial, form: FormData
+) -> Response:
+    with database.write() as session:
+        trial = fresh(session, trial)
+        code = str(form.get("code") or "")[:40]
+        try:
+            service.unblind(session, trial=trial, code=code, today=patient_today(user))
+        except service.TrialProblems as refused:
+            return _page(request, session, user, errors=refused.problems, status_code=422)
+        except service.TrialConflict as conflict:
+            return _page(request, session, user, errors={"code": str(conflict)}, status_code=409)
+        return RedirectResponse("/trial?message=unblinded", status_code=303)
