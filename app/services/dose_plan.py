@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from app.models import DosePlan, DoseStep, StepDecision, utcnow
 from app.schemas import DosePlanCreate, StepDecisionCreate
+from app.services import dose_steps as schedule
 from app.services.dose_steps import StepDateTaken, format_day, format_mg, list_steps
 
 # More planned steps than this in one plan is a typing slip (0.001 mg a day to 50 mg).
@@ -127,6 +128,12 @@ def make_plan(
         if day in kept:
             session.rollback()
             raise StepDateTaken(day)
+    if len(kept) + len(doses) > schedule.MAX_STEPS:
+        session.rollback()
+        raise PlanRefused(
+            f"With this plan your dose timeline would have more than {schedule.MAX_STEPS} "
+            "steps, the most it keeps. Delete steps you no longer need first."
+        )
     session.flush()
     steps = [
         DoseStep(

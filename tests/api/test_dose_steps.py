@@ -165,3 +165,22 @@ def test_the_schedule_holds_a_bounded_number_of_steps(
     response = api.post("/api/v1/dose-steps", json={"start_date": "2026-01-22", "dose_mg": 1})
     assert response.status_code == 409
     assert "3 steps" in response.json()["detail"]
+
+
+def test_a_plan_cannot_take_the_schedule_past_its_limit(
+    api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.services import dose_steps
+
+    monkeypatch.setattr(dose_steps, "MAX_STEPS", 3)
+    plan = {
+        "start_date": "2026-03-01",
+        "start_mg": 0.5,
+        "step_mg": 0.5,
+        "every_days": 7,
+        "target_mg": 4.5,
+    }
+    response = api.post("/api/v1/dose-plan", json=plan)
+    assert response.status_code == 422
+    assert "3 steps" in response.json()["detail"]
+    assert api.get("/api/v1/dose-steps").json() == []
