@@ -90,12 +90,16 @@ class AdmissionMiddleware:
             # A backup is up to 11 MB held in memory while it is checked.
             "import": 2,
         }
-        # Made on first use: an asyncio semaphore belongs to the loop that serves the app.
+        # Made on first use, for the loop that serves the app: an asyncio semaphore belongs to
+        # one event loop (a test may serve the same app from a second one).
         self._sizes = sizes
-        self._turns: dict[str, Turns] | None = None
+        self._turns: dict[str, Turns] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def turns(self, kind: str) -> Turns:
-        if self._turns is None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
             self._turns = {
                 name: Turns(size=size, max_waiting=4 * size) for name, size in self._sizes.items()
             }
