@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test check lint format migrate bench clean
+.PHONY: run demo test check lint format migrate bench clean
 
 $(BIN)/activate:
 	PYTHON=$(PYTHON) scripts/system-packages.sh run
@@ -31,6 +31,10 @@ run: migrate
 	trap 'kill $$sender 2>/dev/null; wait $$sender' EXIT INT TERM; \
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --proxy-headers
 
+# A demo account with four months of diary (replaced on each run); prints how to sign in.
+demo: migrate
+	$(BIN)/python -m app.demo
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -55,7 +59,7 @@ test: lint
 	fi
 
 bench: $(VENV)/.installed-test
-	for script in bench/*.py; do $(BIN)/python $$script; done
+	for script in bench/*.py; do case $$script in */demo_account.py|*/__init__.py) ;; *) $(BIN)/python $$script;; esac; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,9 +1,13 @@
 // LDN Diary service worker (served at /sw.js so its scope is the whole app).
 //
 // - The app shell (CSS, JS, icons, the offline page) is precached per VERSION.
-// - Pages: network first; the last copy seen is the fallback when offline.
+// - Pages: network first; the last copy seen is the fallback when offline, or when the
+//   network has not answered within a few seconds (a network that hangs, not only one that
+//   refuses). Pages never cached fall back to the offline page the same way.
 // - Never cached: htmx fragments, POSTs, the JSON API, /sync, sign-in pages, share links,
 //   the report and settings pages.
+// - When the server says the session ended (a page sends the browser on to sign in, or a
+//   401), every cached page goes at once: another device signed this one out.
 // - Days saved offline wait in IndexedDB (see static/js/outbox.js); Background Sync,
 //   where the browser has it, flushes them even after the page is closed.
 /* eslint-env serviceworker */
@@ -31,6 +35,13 @@ const NEVER_CACHE = [
   "/shared/", "/report", "/settings", "/calendar/", "/trial/",
 ];
 
+// How long a page waits for the network before the cached copy or the offline page shows.
+// Pages that are never cached (the report, settings, downloads) may take longer to make.
+const PAGE_TIMEOUT_MS = 4000;
+const UNCACHED_TIMEOUT_MS = 20000;
+// A late answer still refreshes the cache, but nothing waits longer than this for it.
+const GIVE_UP_MS = 30000;
+
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(SHELL_CACHE)
@@ -50,16 +61,23 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// Pages only: the shell holds nothing personal and keeps offline saving working.
+function clearPages() {
+  return caches.keys().then((names) => Promise.all(
+    names.filter((name) => name.startsWith("ldn-pages-")).map((name) => caches.delete(name))
+  ));
+}
+
 self.addEventListener("message", (event) => {
-  if (event.data && event.data.type === "clear-caches") {
-    event.waitUntil(
-      // Pages only: the shell holds nothing personal and keeps offline saving working.
-      caches.keys().then((names) => Promise.all(
-        names.filter((name) => name.startsWith("ldn-pages-")).map((name) => caches.delete(name))
-      ))
-    );
-  }
+  if (event.data && event.data.type === "clear-caches") event.waitUntil(clearPages());
 });
+
+// The server's way of saying this device's session is over (signed out everywhere, the
+// account deleted): a page that sends the browser on to sign in, or 401.
+function sessionEnded(response) {
+  if (response.status === 401) return true;
+  return response.redirected && new URL(response.url).pathname === "/login";
+}
 
 function neverCached(url) {
   return NEVER_CACHE.some((prefix) => url.pathname === prefix || url.pathname.startsWith(prefix));
@@ -69,14 +87,18 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  if (request.headers.get("HX-Request") || neverCached(url)) return;
+  if (request.headers.get("HX-Request")) return;
 
   if (url.pathname.startsWith("/static/")) {
     event.respondWith(staticFile(request));
     return;
   }
-  if (request.mode === "navigate") {
-    event.respondWith(networkFirst(request));
+  if (request.mode !== "navigate") return;
+  if (neverCached(url)) {
+    // Never from a cache, but the app's own offline page rather than the browser's error.
+    event.respondWith(fromNetwork(request, event, UNCACHED_TIMEOUT_MS, false));
+  } else {
+    event.respondWith(fromNetwork(request, event, PAGE_TIMEOUT_MS, true));
   }
 });
 
@@ -93,20 +115,35 @@ async function staticFile(request) {
   return response;
 }
 
-async function networkFirst(request) {
-  try {
-    const response = await fetch(request);
-    const type = response.headers.get("Content-Type") || "";
-    if (response.ok && !response.redirected && type.startsWith("text/html")) {
+function after(ms) {
+  return new Promise((resolve) => { setTimeout(() => resolve(null), ms); });
+}
+
+// The network's answer if it comes within `waitMs`; else (or offline) the page kept from an
+// earlier visit, when `keep` allows caching it, or the app's offline page.
+async function fromNetwork(request, event, waitMs, keep) {
+  const abort = new AbortController();
+  const giveUp = setTimeout(() => abort.abort(), GIVE_UP_MS);
+  const network = fetch(request, { signal: abort.signal }).then(async (response) => {
+    if (sessionEnded(response)) {
+      await clearPages();
+    } else if (keep && response.ok && !response.redirected
+      && (response.headers.get("Content-Type") || "").startsWith("text/html")) {
       const cache = await caches.open(PAGE_CACHE);
       await cache.put(request, response.clone());
     }
     return response;
+  }).finally(() => clearTimeout(giveUp));
+  event.waitUntil(network.catch(() => null)); // a late answer still refreshes the cache
+  try {
+    const response = await Promise.race([network, after(waitMs)]);
+    if (response) return response;
   } catch (offline) {
-    const cached = await caches.match(request, { ignoreVary: true });
-    if (cached) return cached;
-    return (await caches.match("/offline")) || Response.error();
+    // no network at all: as below
   }
+  const cached = keep ? await caches.match(request, { ignoreVary: true }) : null;
+  if (cached) return cached;
+  return (await caches.match("/offline")) || Response.error();
 }
 
 self.addEventListener("sync", (event) => {

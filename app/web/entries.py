@@ -18,7 +18,7 @@ from app.items import Item
 from app.items.patient import catalogue_for
 from app.models import DiaryEntry, User
 from app.schemas import EARLIEST_DIARY_DAY
-from app.services import dose_plan, dose_steps, entries
+from app.services import dose_plan, dose_steps, entries, history
 from app.trials.service import today_status as trial_today_status
 from app.web.entry_form import (
     form_values,
@@ -212,38 +212,45 @@ def _month(raw: str | None, today: date) -> date:
 
 @router.get("/history", response_class=HTMLResponse)
 def history_page(
-    request: Request, database: DatabaseDep, user: WebUser, month: str | None = None
+    request: Request,
+    database: DatabaseDep,
+    user: WebUser,
+    month: str | None = None,
+    item: str | None = None,
 ) -> Response:
-    """One month of diary days, newest first, with the days not logged shown as such."""
+    """One month of diary days as a calendar shaded by one item, and as a plain table."""
     assert user.id is not None
     today = entries.patient_today(user)
     first = _month(month, today)
-    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     with database.read() as session:
-        rows = entries.list_entries(session, user_id=user.id, start=first, end=last)
-        steps = dose_steps.list_steps(session, user_id=user.id)
-    by_day = {entry.day: entry for entry in rows}
-    days = []
-    for offset in range((min(last, today) - first).days, -1, -1):
-        current = first + timedelta(days=offset)
-        step = dose_steps.step_in_force(steps, current)
-        days.append({"day": current, "entry": by_day.get(current), "step": step})
-    previous_month = (first - timedelta(days=1)).replace(day=1)
+        catalogue = catalogue_for(session, user=user)
+        rated = catalogue.items(kind="rated", tracked=True)
+        by_key = {option.key: option for option in rated}
+        chosen = by_key.get(item or "", rated[0]) if rated else None
+        view = history.month_calendar(
+            session,
+            user_id=user.id,
+            first=first,
+            today=today,
+            item=chosen,
+            rated_keys=tuple(by_key),
+            side_effects=tuple(catalogue.items(kind="side_effect")),
+        )
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     next_month = last + timedelta(days=1)
-    logged = sum(1 for row in days if row["entry"] is not None)
     return render(
         request,
         "entries/history.html",
         {
             "month": first,
-            "days": days,
-            "logged": logged,
-            "previous_month": previous_month,
+            "calendar": view,
+            "item": chosen,
+            "rated_items": rated,
+            # The item stays chosen from month to month once the patient picked one.
+            "item_query": f"&item={chosen.key}" if chosen and item in by_key else "",
+            "previous_month": (first - timedelta(days=1)).replace(day=1),
             "next_month": next_month if next_month <= today else None,
             "deleted": request.query_params.get("deleted"),
-            # The patient's first three tracked 0–100 items.
-            "summary_items": catalogue_for(session, user=user).items(kind="rated", tracked=True)[
-                :3
-            ],
         },
     )
+

@@ -278,9 +278,24 @@
     }).catch(function () { /* no IndexedDB: nothing waits */ });
   }
 
+  var ON_PHONE = "Saved on this phone — will sync when you're online.";
+  var SYNCED = "Saved and synced.";
+
+  // The form said the day waits on this phone: once it has reached the server, say so.
+  function sayIfSynced() {
+    var form = document.getElementById("entry-form");
+    var status = form && form.querySelector("[data-save-status]");
+    var waiting = status && /will sync|sent again/.test(status.textContent);
+    if (!waiting || !account || !outbox) return Promise.resolve();
+    return outbox.waiting(account).then(function (records) {
+      var waits = records.some(function (record) { return record.date === form.dataset.day; });
+      if (!waits) status.textContent = SYNCED;
+    }).catch(function () {});
+  }
+
   function flush() {
     if (!account || !outbox) return Promise.resolve();
-    return outbox.flush({ account: account, csrfToken: body.dataset.csrf }).then(updateBadge);
+    return outbox.flush({ account: account, csrfToken: body.dataset.csrf }).then(updateBadge).then(sayIfSynced);
   }
 
   // The server did not take the day: keep it on this device instead, and send it later.
@@ -325,7 +340,7 @@
   // No network at all.
   document.addEventListener("htmx:sendError", function (event) {
     var form = entryForm(event);
-    if (form) keepOnDevice(form, "Saved on this phone — will sync when you're online.");
+    if (form) keepOnDevice(form, ON_PHONE);
   });
   // The server answered but did not save: an error on its side, an expired page (403), or a
   // session that ended (the answer sends the page on to sign in). Checked before htmx follows
@@ -401,7 +416,7 @@
       var problems = Object.keys(errors).map(function (key) { return errors[key]; }).join(" ");
       say(form, "This day could not be saved: " + problems + " Please put it right and save again.");
     } else {
-      say(form, "Saved on this phone — will sync when you're online.");
+      say(form, ON_PHONE);
     }
   }
 

@@ -73,6 +73,14 @@
     });
   }
 
+  function clearPages() {
+    if (!scope.caches) return Promise.resolve();
+    return scope.caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (name) { return name.indexOf("ldn-pages-") === 0; })
+        .map(function (name) { return scope.caches.delete(name); }));
+    });
+  }
+
   var flushing = null;
 
   // Send waiting days of `account` (every account when called by the service worker, which
@@ -97,6 +105,9 @@
           headers: { "Content-Type": "application/json", "X-CSRF-Token": token },
           body: JSON.stringify({ account: group[0].account, entries: group.map(function (r) { return r.entry; }) }),
         }).then(function (response) {
+          // 401: this device's session ended (signed out everywhere, or the account deleted
+          // on another device). The pages kept for offline use go now; the days stay.
+          if (response.status === 401) return clearPages().then(function () { return null; });
           if (!response.ok) return null;
           return response.json().then(function (body) {
             return Promise.all(body.results.map(function (result) {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -47,12 +48,15 @@ def _seed(server: LiveServer, email: str) -> None:
         assert api.post("/api/v1/entries/batch", json={"entries": entries}).status_code == 200
 
 
-@pytest.mark.parametrize("width", [360, 1024])
+@pytest.mark.parametrize(("width", "scheme"), [(360, "light"), (1024, "light"), (360, "dark")])
 def test_main_pages_have_no_serious_accessibility_violations(
-    chromium: Browser, live_server: LiveServer, width: int
+    chromium: Browser, live_server: LiveServer, width: int, scheme: Literal["light", "dark"]
 ) -> None:
+    """Dark mode (for logging at bedtime) too: its contrast is checked like the light one's."""
     # axe is injected as an inline script, which the app's CSP rightly refuses: bypass it here.
-    context = chromium.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
+    context = chromium.new_context(
+        viewport={"width": width, "height": 800}, bypass_csp=True, color_scheme=scheme
+    )
     try:
         page = context.new_page()
         found: dict[str, list[str]] = {}

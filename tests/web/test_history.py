@@ -1,4 +1,4 @@
-"""/history: a month of diary days, the missing ones visible, each opening its day."""
+"""/history: a month as a calendar a tired patient reads at a glance, and as a plain table."""
 
 from __future__ import annotations
 
@@ -7,18 +7,27 @@ from datetime import date
 import pytest
 from sqlmodel import Session
 
+from app.items import ITEMS_BY_KEY
 from app.models import User
 from app.services.entries import patient_today
+from app.services.history import level
 from tests.conftest import Browser
 from tests.factories import make_entry, make_step
 from tests.pages import one, parse, text_of
 
 
-def test_a_month_lists_every_day_with_the_missing_ones_marked(
+def _cells(soup):  # type: ignore[no-untyped-def]
+    return {cell["href"]: cell for cell in soup.select("table.calendar a.day-cell")}
+
+
+def test_a_month_is_a_calendar_with_every_day_a_link(
     browser: Browser, session: Session, user: User
 ) -> None:
     make_entry(session, user=user, day=date(2026, 3, 3), pain=40, fatigue=None)
-    make_entry(session, user=user, day=date(2026, 3, 17), sleep_quality=80, retrospective=True)
+    make_entry(
+        session, user=user, day=date(2026, 3, 17), sleep_quality=80, retrospective=True, nausea=2
+    )
+    make_entry(session, user=user, day=date(2026, 3, 18), pain=90, dose_taken=False)
     make_entry(session, user=user, day=date(2026, 4, 1), pain=10)  # another month
     make_step(session, user=user, start=date(2026, 3, 10), dose_mg=1.5)
 
@@ -26,21 +35,54 @@ def test_a_month_lists_every_day_with_the_missing_ones_marked(
 
     assert response.status_code == 200
     soup = parse(response)
-    days = soup.select("ul.days > li")
-    assert len(days) == 31
-    links = [one(day, "a").get("href") for day in days]
-    assert links == [f"/entries/2026-03-{number:02d}" for number in range(31, 0, -1)]
-    logged = {one(day, "a").get("href") for day in days if "logged" in day["class"]}
-    assert logged == {"/entries/2026-03-03", "/entries/2026-03-17"}
-    missing = [day for day in days if "missing" in day["class"]]
-    assert len(missing) == 29
-    assert all("Not logged" in text_of(day) for day in missing)
-    third = text_of(days[31 - 3])
-    assert "Pain 40" in third
-    assert "Fatigue –" in third  # unanswered, not 0
-    assert "filled in later" in text_of(days[31 - 17])
-    assert "1.5 mg" in text_of(days[31 - 17])
-    assert "2 of 31 days logged" in text_of(soup)
+    calendar = one(soup, "table.calendar")
+    # Weeks start on Monday: 1 March 2026 is a Sunday, so six blank days come first.
+    first_week = calendar.select("tbody tr")[0].select("td")
+    assert [td.get("class") for td in first_week[:6]] == [["pad"]] * 6
+    cells = _cells(soup)
+    assert list(cells) == [f"/entries/2026-03-{number:02d}" for number in range(1, 32)]
+    missing = [href for href, cell in cells.items() if "missing" in cell["class"]]
+    assert len(missing) == 28
+    assert "not logged" in cells["/entries/2026-03-01"]["aria-label"]
+
+    third = cells["/entries/2026-03-03"]
+    assert text_of(one(third, ".value")) == "40"
+    assert "Pain 40" in third["aria-label"]
+    assert f"level-{level(ITEMS_BY_KEY['pain'], 40)}" in third["class"]
+    # Pain unanswered on a logged day: a dot, never 0, and no shade.
+    seventeenth = cells["/entries/2026-03-17"]
+    assert text_of(one(seventeenth, ".value")) == "·"
+    assert not [name for name in seventeenth["class"] if name.startswith("level-")]
+    assert "side effects: Nausea" in seventeenth["aria-label"]
+    assert one(seventeenth, ".mark").get_text() == "●"
+    eighteenth = cells["/entries/2026-03-18"]
+    assert "LDN not taken" in eighteenth["aria-label"] and "level-4" in eighteenth["class"]
+    assert "3 of 31 days logged" in text_of(soup)
+
+    # The same month as a plain table, newest first, for screen readers and a closer look.
+    rows = soup.select("details.month-table tbody tr")
+    assert len(rows) == 31
+    assert one(rows[0], "a").get("href") == "/entries/2026-03-31"
+    assert "filled in later" in text_of(rows[31 - 17]) and "1.5 mg" in text_of(rows[31 - 17])
+    assert "not answered" in text_of(rows[31 - 17])  # pain, never 0
+
+
+def test_the_chosen_item_shades_by_how_bad_it_is_whichever_way_is_better(
+    browser: Browser, session: Session, user: User
+) -> None:
+    make_entry(session, user=user, day=date(2026, 3, 3), sleep_quality=95, pain=95)
+
+    sleep = parse(browser.get("/history?month=2026-03&item=sleep_quality"))
+    pain = parse(browser.get("/history?month=2026-03&item=pain"))
+
+    # Sleep 95 is good (light); pain 95 is bad (dark).
+    assert "level-0" in _cells(sleep)["/entries/2026-03-03"]["class"]
+    assert "level-4" in _cells(pain)["/entries/2026-03-03"]["class"]
+    assert "higher is better" in text_of(one(sleep, "table.calendar caption"))
+    assert one(sleep, "select#item option[selected]").get("value") == "sleep_quality"
+    assert "dark: 0 = did not sleep well at all" in text_of(one(sleep, "#calendar-key"))
+    # An unknown item falls back to the first, rather than failing.
+    assert browser.get("/history?month=2026-03&item=nonsense").status_code == 200
 
 
 def test_the_current_month_stops_at_today(browser: Browser, user: User) -> None:
@@ -48,9 +90,8 @@ def test_the_current_month_stops_at_today(browser: Browser, user: User) -> None:
 
     soup = parse(browser.get("/history"))
 
-    days = soup.select("ul.days > li")
-    assert len(days) == today.day
-    assert one(days[0], "a").get("href") == f"/entries/{today}"
+    assert len(_cells(soup)) == today.day
+    assert len(soup.select("details.month-table tbody tr")) == today.day
     assert one(soup, "h2").get_text(strip=True) == today.strftime("%B %Y")
 
 

@@ -68,7 +68,7 @@ def test_another_patients_days_are_never_shown_or_deleted(
     assert day_page.status_code == 200
     assert "my private note" not in day_page.text
     assert one(parse(day_page), "input[name=pain_unanswered]").has_attr("checked")
-    assert parse(history).select("ul.days > li.logged") == []
+    assert parse(history).select("table.calendar a.day-cell:not(.missing)") == []
     assert "0 of 31 days logged" in text_of(parse(history))
     assert parse(doses).select("ol.timeline > li") == []
     assert "my plan" not in doses.text
@@ -80,6 +80,6 @@ def test_the_owner_still_sees_everything(browser: Browser, step: DoseStep) -> No
     history = parse(browser.get("/history?month=2026-03"))
     doses = parse(browser.get("/doses"))
 
-    assert len(history.select("ul.days > li.logged")) == 1
+    assert len(history.select("table.calendar a.day-cell:not(.missing)")) == 1
     assert len(doses.select("ol.timeline > li")) == 1
     assert one(doses, f"a[href='/doses/{step.id}/edit']")
