@@ -90,8 +90,9 @@ def create_demo(session: Session, *, today: date, seed: int = 2013) -> User:
     """The demo account with its diary ending `today`; an earlier demo account is replaced."""
     existing = session.exec(select(User).where(User.email == EMAIL)).first()
     if existing is not None:
-        accounts.delete_account(session, user=existing, password=PASSWORD)
-    user = accounts.register(session, email=EMAIL, password=PASSWORD)
+        accounts.delete_account(session, user=existing)
+    password_hash = accounts.registration_hash(email=EMAIL, password=PASSWORD)
+    user = accounts.register(session, email=EMAIL, password_hash=password_hash)
     assert user.id is not None
     rng = random.Random(seed)  # noqa: S311 (a plausible diary, not a secret)
     start = today - timedelta(days=DAYS - 1)

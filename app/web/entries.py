@@ -253,4 +253,3 @@ def history_page(
             "deleted": request.query_params.get("deleted"),
         },
     )
-
