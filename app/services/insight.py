@@ -24,6 +24,7 @@ from app.analysis import (
 )
 from app.charts import DoseBand
 from app.items import FIXED_BY_KEY, Item
+from app.items.catalogue import CUSTOM_PREFIX
 from app.items.patient import catalogue_for
 from app.models import DiaryEntry, DoseStep, User
 from app.services.dose_steps import list_steps, timeline
@@ -238,9 +239,12 @@ def dose_bands(steps: Sequence[DoseStep], start: date, end: date) -> list[DoseBa
 
 
 def item_label(key: str) -> str:
-    """The item's label as the diary shows it; a key the vocabulary lacks reads as itself."""
+    """The item's label as the diary shows it; a key the vocabulary lacks (an own item, whose
+    key is made from its label) reads as itself: custom_tinnitus_today → 'Tinnitus today'."""
     item = FIXED_BY_KEY.get(key)
-    return item.label if item is not None else key.replace("_", " ").capitalize()
+    if item is not None:
+        return item.label
+    return key.removeprefix(CUSTOM_PREFIX).replace("_", " ").capitalize()
 
 
 def _in_sentence(label: str) -> str:

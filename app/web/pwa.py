@@ -87,6 +87,9 @@ def sync_outbox(
             result.update(status="rejected", errors=_plain_errors(invalid))
         except entries.DiaryDayRefused as refusal:
             result.update(status="rejected", errors={"date": str(refusal)})
+        except entries.UnknownItem as unknown:  # e.g. an own item deleted meanwhile
+            session.rollback()
+            result.update(status="rejected", errors={".".join(unknown.loc): str(unknown)})
         else:
             result["status"] = outcome.status
         results.append(result)

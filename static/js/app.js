@@ -219,11 +219,14 @@
 
   function entryFromForm(form) {
     var data = new FormData(form);
-    var entry = { date: form.dataset.day, side_effects: {} };
+    var entry = { date: form.dataset.day, ratings: {}, side_effects: {} };
     var answered = 0;
     form.querySelectorAll("[data-scale] input[type=range]").forEach(function (range) {
       var value = data.has(range.name + "_unanswered") ? null : parseInt(range.value, 10);
-      entry[range.name] = value;
+      // Every item goes by its key in `ratings` (pack and own items too); the check-in's
+      // tolerability is not an item and stays at the top level.
+      if (range.name === "tolerability") entry.tolerability = value;
+      else entry.ratings[range.name] = value;
       if (value !== null) answered++;
     });
     form.querySelectorAll("[data-side-effect]").forEach(function (fieldset) {
@@ -392,7 +395,8 @@
   // show them, so that a further edit builds on them instead of replacing them.
   function fillFrom(form, entry, errors) {
     form.querySelectorAll("[data-scale] input[type=range]").forEach(function (range) {
-      var value = entry[range.name];
+      var ratings = entry.ratings || {};
+      var value = range.name in ratings ? ratings[range.name] : entry[range.name];
       var box = form.querySelector("[name=" + range.name + "_unanswered]");
       if (box) box.checked = value === null || value === undefined;
       if (value !== null && value !== undefined) range.value = value;

@@ -163,12 +163,18 @@ def test_outbox_flushes_from_a_reloaded_page_and_two_tabs_once(
     other = context.new_page()
     other.goto(f"{live_server.url}/today")
     page.reload()
-    _wait_for_rows(live_server, "SELECT count(*), min(pain) FROM diary_entry", [(1, 12)])
+    _wait_for_rows(
+        live_server,
+        "SELECT count(*), min(json_extract(ratings, '$.pain')) FROM diary_entry",
+        [(1, 12)],
+    )
     # Both tabs are done with it, and it is still one day.
     wait_until(page, "LdnOutbox.all().then(records => records.length === 0)")
     wait_until(other, "LdnOutbox.all().then(records => records.length === 0)")
     expect(page.locator("[data-outbox-badge]")).to_be_hidden()
-    assert _rows(live_server, "SELECT count(*), min(pain) FROM diary_entry") == [(1, 12)]
+    assert _rows(
+        live_server, "SELECT count(*), min(json_extract(ratings, '$.pain')) FROM diary_entry"
+    ) == [(1, 12)]
 
 
 def test_waiting_days_are_retried_every_15_seconds_without_an_online_event(
@@ -188,7 +194,9 @@ def test_waiting_days_are_retried_every_15_seconds_without_an_online_event(
     assert _rows(live_server, "SELECT count(*) FROM diary_entry") == [(0,)]
     page.clock.fast_forward("00:16")
     expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=10000)
-    assert _rows(live_server, "SELECT pain, source FROM diary_entry") == [(55, "sync")]
+    assert _rows(
+        live_server, "SELECT json_extract(ratings, '$.pain'), source FROM diary_entry"
+    ) == [(55, "sync")]
 
 
 def test_two_devices_editing_one_day_keep_the_later_edit(chromium, live_server: LiveServer) -> None:
@@ -224,7 +232,9 @@ def test_two_devices_editing_one_day_keep_the_later_edit(chromium, live_server: 
     finally:
         phone.close()
         tablet.close()
-    assert _rows(live_server, "SELECT pain, source FROM diary_entry") == [(70, "sync")]
+    assert _rows(
+        live_server, "SELECT json_extract(ratings, '$.pain'), source FROM diary_entry"
+    ) == [(70, "sync")]
     revisions = _rows(live_server, "SELECT reason, data FROM entry_revision")
     assert len(revisions) == 1
     assert revisions[0][0] == "superseded"
@@ -268,7 +278,7 @@ def test_after_signing_out_and_in_again_a_day_still_saves_offline(
     live_server.start()
     page.evaluate("window.dispatchEvent(new Event('online'))")
     expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=10000)
-    assert _rows(live_server, "SELECT pain FROM diary_entry") == [(21,)]
+    assert _rows(live_server, "SELECT json_extract(ratings, '$.pain') FROM diary_entry") == [(21,)]
 
 
 def test_the_sign_in_page_drops_cached_pages_when_signed_out_elsewhere(
@@ -322,7 +332,9 @@ def test_a_second_offline_edit_of_a_day_builds_on_the_first(
     live_server.start()
     page.evaluate("window.dispatchEvent(new Event('online'))")
     expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=10000)
-    assert _rows(live_server, "SELECT pain, notes FROM diary_entry") == [(33, "Slept badly")]
+    assert _rows(live_server, "SELECT json_extract(ratings, '$.pain'), notes FROM diary_entry") == [
+        (33, "Slept badly")
+    ]
 
 
 def test_a_save_the_server_refuses_is_kept_on_the_phone(
@@ -341,7 +353,7 @@ def test_a_save_the_server_refuses_is_kept_on_the_phone(
     )
     expect(page.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
     page.reload()  # a fresh page, a fresh token: the day goes through
-    _wait_for_rows(live_server, "SELECT pain FROM diary_entry", [(61,)])
+    _wait_for_rows(live_server, "SELECT json_extract(ratings, '$.pain') FROM diary_entry", [(61,)])
 
 
 def test_a_day_saved_as_the_session_ends_survives_signing_in_again(
@@ -355,7 +367,7 @@ def test_a_day_saved_as_the_session_ends_survives_signing_in_again(
     page.click("#entry-form button[type=submit]")  # the answer sends the page to sign in
     page.wait_for_url("**/login")
     sign_in(page, live_server, email)
-    _wait_for_rows(live_server, "SELECT pain FROM diary_entry", [(72,)])
+    _wait_for_rows(live_server, "SELECT json_extract(ratings, '$.pain') FROM diary_entry", [(72,)])
 
 
 def test_a_day_the_server_refuses_can_be_opened_from_the_badge_and_put_right(
@@ -384,7 +396,9 @@ def test_a_day_the_server_refuses_can_be_opened_from_the_badge_and_put_right(
     page.click("#entry-form button[type=submit]")
     expect(page.locator("[data-save-status]")).to_contain_text("Saved")
     expect(badge).to_be_hidden()
-    assert _rows(live_server, "SELECT pain, notes FROM diary_entry") == [(40, "Shorter now")]
+    assert _rows(live_server, "SELECT json_extract(ratings, '$.pain'), notes FROM diary_entry") == [
+        (40, "Shorter now")
+    ]
 
 
 def test_pages_make_no_request_to_another_origin(context: BrowserContext, live_server: LiveServer):

@@ -117,3 +117,32 @@ def test_registration_asks_what_ldn_is_for_and_offers_the_pack(
     assert "Overall long COVID symptoms today" in today.get_text(" ")
     assert today.select_one("input[name=pem]") is not None
     assert today.select_one("input[name=brain_fog]") is not None
+
+
+def test_a_synced_day_can_answer_pack_items_and_an_unknown_one_is_rejected(
+    browser: Browser, session: Session, user: User
+) -> None:
+    from datetime import date
+
+    browser.post("/settings/items/packs/me_cfs", {})
+    page = browser.get("/today").text
+    token = csrf_from(page)
+    day = date(2026, 3, 2).isoformat()
+    payload = {
+        "entries": [
+            {"date": day, "ratings": {"pem": 44, "pain": 10}, "tolerability": 80},
+            {"date": "2026-03-03", "ratings": {"custom_nothing": 1}},
+        ]
+    }
+    response = browser.client.post("/sync", json=payload, headers={"X-CSRF-Token": token})
+    assert response.status_code == 200, response.text
+    first, second = response.json()["results"]
+    assert first["status"] == "created"
+    assert second["status"] == "rejected" and "ratings.custom_nothing" in second["errors"]
+    from app.services.entries import get_entry
+
+    assert user.id is not None
+    session.expire_all()
+    saved = get_entry(session, user_id=user.id, day=date(2026, 3, 2))
+    assert saved is not None and saved.ratings == {"pain": 10, "pem": 44}
+    assert saved.tolerability == 80
