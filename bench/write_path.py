@@ -268,7 +268,7 @@ def run(label: str, url: str, folder: str) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = multiprocessing.get_context("spawn").Process(
-        target=serve, args=(url, folder, port), daemon=True
+        target=serve, args=(url, folder, port)
     )
     server.start()
     try:
