@@ -55,13 +55,14 @@ class Database:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, *, wait_seconds: float | None = None) -> Iterator[Session]:
         """One writing unit of work. Services commit what they change; whatever is left
         uncommitted when the block ends (an error) is rolled back. On SQLite the write lock
-        is held for the block only; waiting longer than `write_wait_seconds` raises
-        DatabaseBusy."""
+        is held for the block only; waiting longer than `wait_seconds` (by default
+        `write_wait_seconds`) raises DatabaseBusy."""
         lock = self.write_lock
-        if lock is not None and not lock.acquire(timeout=self.write_wait_seconds):
+        wait = self.write_wait_seconds if wait_seconds is None else wait_seconds
+        if lock is not None and not lock.acquire(timeout=wait):
             raise DatabaseBusy()
         try:
             # Rows keep their values after a commit: handlers return what they just saved

@@ -44,7 +44,8 @@ def optional_web_user(request: Request, database: DatabaseDep) -> User | None:
         )
     if found.ended or found.needs_touch:
         try:
-            with database.write() as session:
+            # A page view does not queue behind saves for this bookkeeping.
+            with database.write(wait_seconds=0.05) as session:
                 accounts.after_browser_session_check(session, found)
         except DatabaseBusy:
             # Writing it down can wait for the next page: an ended session is refused either

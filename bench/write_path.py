@@ -267,9 +267,7 @@ def overload(base: str, tokens: list[str], seconds: int = 10) -> dict[str, Any]:
 def run(label: str, url: str, folder: str) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = multiprocessing.get_context("spawn").Process(
-        target=serve, args=(url, folder, port)
-    )
+    server = multiprocessing.get_context("spawn").Process(target=serve, args=(url, folder, port))
     server.start()
     try:
         for _ in range(600):
