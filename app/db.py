@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.config import Settings
@@ -97,6 +97,16 @@ def make_engine(settings: Settings, *, immediate: bool = False) -> Engine:
     SQL parameters (emails, hashes, answers) never appear in error messages or logs.
     """
     if not settings.is_sqlite:
+        # Ours are added to any server options the URL carries (a search_path, say).
+        given = make_url(settings.database_url).query.get("options", "")
+        options = " ".join(
+            [
+                *([given] if isinstance(given, str) else list(given)),
+                f"-c statement_timeout={settings.database_statement_timeout_ms}",
+                f"-c lock_timeout={settings.database_statement_timeout_ms}",
+                "-c idle_in_transaction_session_timeout=60000",
+            ]
+        ).strip()
         return create_engine(
             settings.database_url,
             pool_pre_ping=True,
@@ -108,9 +118,7 @@ def make_engine(settings: Settings, *, immediate: bool = False) -> Engine:
             hide_parameters=True,
             connect_args={
                 "connect_timeout": settings.database_connect_timeout_seconds,
-                "options": f"-c statement_timeout={settings.database_statement_timeout_ms}"
-                f" -c lock_timeout={settings.database_statement_timeout_ms}"
-                " -c idle_in_transaction_session_timeout=60000",
+                "options": options,
             },
         )
     path = settings.database_url.split("///", 1)[-1]
