@@ -1030,19 +1030,41 @@ def interval_reach(values: Iterable[float]) -> float:
     return max(20.0, 10.0 * math.ceil(largest / 10.0 - 1e-9))
 
 
+def whole_points(value: float) -> int:
+    """A change shown in whole points or percent: the API's one decimal cut toward zero
+    (9.7 → 9, −49.94 → −49.9 → −49, −13.96 → −14.0 → −14).
+
+    Cut, not rounded: the rules behind the words (under 5 points, 30% and 10 points, the bands
+    at 10, 30 and 50%) compare that one-decimal number with a whole threshold, so a cut number
+    never crosses a threshold the rule did not ("50% better" beside "moderate").
+    """
+    return int(round(value, 1))
+
+
+def whole_interval(low: float, high: float) -> tuple[int, int]:
+    """An interval's ends (the API's one decimal) in whole points, rounded outward so it never
+    claims more certainty than the interval."""
+    return math.floor(round(low, 1)), math.ceil(round(high, 1))
+
+
 def change_words(diff: float, low: float, high: float) -> str:
-    """A difference from baseline and its 95% interval in points, said as higher or lower: a
-    bare "−15.7" beside "24% better" read as worse to patients (lower pain is better)."""
-    low, high, diff = (round(value, 1) + 0.0 for value in (low, high, diff))
-    if low < 0 < high:
-        interval = f"{-low:.1f} lower to {high:.1f} higher"
-    elif high <= 0:
-        interval = f"{-high:.1f} to {-low:.1f} lower"
+    """A difference from baseline and its 95% interval in whole points, said as higher or
+    lower: a bare "−15" beside "24% better" read as worse to patients (lower pain is better).
+    The data do not carry tenths of a point, so none are printed."""
+    ends = whole_interval(low, high)
+    if ends[0] < 0 < ends[1]:
+        interval = f"{-ends[0]} lower to {ends[1]} higher"
+    elif ends[1] <= 0:
+        interval = f"{-ends[1]} to {-ends[0]} lower"
     else:
-        interval = f"{low:.1f} to {high:.1f} higher"
+        interval = f"{ends[0]} to {ends[1]} higher"
+    way = "higher" if diff > 0 else "lower"
+    points = abs(whole_points(diff))
     if diff == 0:
         return f"no change in points ({interval})"
-    return f"{abs(diff):.1f} points {'higher' if diff > 0 else 'lower'} ({interval})"
+    if points == 0:
+        return f"under 1 point {way} ({interval})"
+    return f"{points} point{'' if points == 1 else 's'} {way} ({interval})"
 
 
 def interval_bar(

@@ -19,6 +19,8 @@ from app.charts import (
     rolling_mean,
     side_effect_strip,
     trend_chart,
+    whole_interval,
+    whole_points,
 )
 from app.items import ITEMS_BY_KEY, SIDE_EFFECT_KEYS, SIDE_EFFECTS, RatedItem
 
@@ -619,15 +621,28 @@ def test_interval_bar_right_is_better_for_every_item_and_keeps_its_label():
         dot, left, right, zero = bar_geometry(markup)
         assert zero < left < dot < right
     assert parse(pain).get("aria-label") == (
-        "Pain against baseline: 9.0 points lower (3.0 to 15.0 lower), 95% interval in brackets; "
+        "Pain against baseline: 9 points lower (3 to 15 lower), 95% interval in brackets; "
         "to the right is better"
     )
 
 
 def test_change_words_say_higher_or_lower_never_a_bare_minus():
-    assert change_words(-9.04, -15.0, -3.0) == "9.0 points lower (3.0 to 15.0 lower)"
-    assert change_words(2.0, -1.26, 5.0) == "2.0 points higher (1.3 lower to 5.0 higher)"
-    assert change_words(0.02, 0.0, 3.0) == "no change in points (0.0 to 3.0 higher)"
+    assert change_words(-9.04, -15.0, -3.0) == "9 points lower (3 to 15 lower)"
+    assert change_words(2.0, -1.26, 5.0) == "2 points higher (2 lower to 5 higher)"
+    assert change_words(0.0, -0.5, 3.0) == "no change in points (1 lower to 3 higher)"
+    assert change_words(0.02, 0.0, 3.0) == "under 1 point higher (0 to 3 higher)"
+    assert change_words(-1.0, -1.3, -0.7) == "1 point lower (0 to 2 lower)"
+
+
+def test_change_words_print_whole_points_cut_so_no_rule_threshold_is_crossed():
+    # 9.7 points is under the responder rule's 10: it must not print as "10".
+    assert change_words(-9.7, -14.2, -5.1).startswith("9 points lower (5 to 15 lower)")
+    assert whole_points(49.94) == 49 and whole_points(-4.94) == -4
+    # The API shows −13.96 as −14.0, and the rules read that one decimal: so does the page.
+    assert whole_points(-13.96) == -14
+    assert whole_interval(-12.3, 4.1) == (-13, 5)
+    for text in (change_words(-9.04, -15.33, -3.02), change_words(0.4, -0.61, 1.49)):
+        assert not re.search(r"\d\.\d", text), text
     dreams = ITEMS_BY_KEY["dream_vividness"]
     ends = [t for t in texts(parse(interval_bar(diff=1, low=0, high=2, item=dreams))) if " " in t]
     assert ends == ["20 points lower", "20 points higher"]

@@ -10,7 +10,6 @@ completion, filled-in-later days, side effects, notes, check-ins) counts the ran
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from app.analysis import (
     StepComparison,
     method_text,
 )
-from app.charts import day_count, multi_item_chart
+from app.charts import day_count, multi_item_chart, whole_interval, whole_points
 from app.items import (
     ITEMS_BY_KEY,
     PGIC_LABELS,
@@ -437,9 +436,10 @@ def _key_number(item: RatedItem, baseline: StepComparison | None, stats: ItemSta
     points = "–"
     if stats.diff_vs_baseline is not None and stats.diff_ci95 is not None:
         low, high = stats.diff_ci95
+        ends = whole_interval(low, high)
         points = (
-            f"{signed(stats.diff_vs_baseline, 0)} ({signed(math.floor(low), 0)} to "
-            f"{signed(math.ceil(high), 0)})"
+            f"{signed(whole_points(stats.diff_vs_baseline), 0)} ({signed(ends[0], 0)} to "
+            f"{signed(ends[1], 0)})"
         )
     clear = stats.verdict in ("improved", "worse", "higher", "lower")
     return KeyNumber(
@@ -447,7 +447,13 @@ def _key_number(item: RatedItem, baseline: StepComparison | None, stats: ItemSta
         baseline=number(base_mean, 0),
         latest=number(stats.mean, 0),
         on_ten=on_ten,
-        change=signed(stats.pct_change_vs_baseline, 0, suffix="%"),
+        change=signed(
+            None
+            if stats.pct_change_vs_baseline is None
+            else whole_points(stats.pct_change_vs_baseline),
+            0,
+            suffix="%",
+        ),
         points=points,
         # A band beside "no clear change" reads as a contradiction: only for a clear change.
         band=(stats.band or "–") if clear else "–",
@@ -497,11 +503,14 @@ def _step_row(
         interval = None
         if stats.diff_ci95 is not None:
             low, high = stats.diff_ci95
-            interval = f"{signed(math.floor(low), 0)} to {signed(math.ceil(high), 0)}"
+            ends = whole_interval(low, high)
+            interval = f"{signed(ends[0], 0)} to {signed(ends[1], 0)}"
         cells.append(
             ItemCell(
                 mean=number(stats.mean, 0),
-                change=None if step.is_baseline else signed(stats.diff_vs_baseline, 0),
+                change=None
+                if step.is_baseline or stats.diff_vs_baseline is None
+                else signed(whole_points(stats.diff_vs_baseline), 0),
                 interval=interval,
             )
         )

@@ -29,6 +29,7 @@ from app.charts import (
     rolling_mean,
     side_effect_strip,
     trend_chart,
+    whole_points,
 )
 from app.db import DatabaseDep
 from app.deps import WebUser
@@ -239,30 +240,35 @@ class ItemLine:
     bar: Markup | None
 
 
-def _pct(value: float) -> str:
-    """A percentage as the analysis judged it (one decimal), without a trailing .0."""
-    return f"{abs(value):.1f}".removesuffix(".0") + "%"
+def _size(value: float, unit: str) -> str:
+    """A change in whole percent or points, cut toward zero like every number on the page."""
+    whole = abs(whole_points(value))
+    if whole == 0:
+        return f"under 1{unit}" if unit == "%" else "under 1 point"
+    if unit == "%":
+        return f"{whole}%"
+    return f"{whole} point{'' if whole == 1 else 's'}"
 
 
 def _change_words(item: RatedItem, stats: ItemStats) -> str:
-    """How far the step moved from baseline and which way: "14.2% worse", "3% higher"."""
+    """How far the step moved from baseline and which way: "14% worse", "3% higher"."""
     pct = stats.pct_change_vs_baseline if item.better == "neither" else stats.improvement_pct
     diff = stats.diff_vs_baseline
     if pct is None:
         # No percentage (a baseline mean of 0): say it in points instead.
         if diff is None:
             return ""
-        if round(diff, 1) == 0:
+        if diff == 0:
             return "no change"
-        size = f"{abs(diff):.1f}".removesuffix(".0") + " points"
+        size = _size(diff, " points")
         if item.better == "neither":
             return f"{size} {'higher' if diff > 0 else 'lower'}"
         return f"{size} {'better' if (diff > 0) == (item.better == 'higher') else 'worse'}"
-    if round(pct, 1) == 0:
+    if pct == 0:
         return "no change"
     if item.better == "neither":
-        return f"{_pct(pct)} {'higher' if pct > 0 else 'lower'}"
-    return f"{_pct(pct)} {'better' if pct > 0 else 'worse'}"
+        return f"{_size(pct, '%')} {'higher' if pct > 0 else 'lower'}"
+    return f"{_size(pct, '%')} {'better' if pct > 0 else 'worse'}"
 
 
 def _judgement(stats: ItemStats, baseline: ItemStats | None) -> str:

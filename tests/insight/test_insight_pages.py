@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, timedelta
 from xml.etree import ElementTree
@@ -82,7 +83,7 @@ def test_compare_page_says_it_in_words(browser: Browser, diary: date):
     text = " ".join(page.get_text(" ").split())
     assert "1.5 mg at bedtime" in text
     assert "Pain 30 (was 60 at baseline)" in text
-    assert "49.9% better · a clear, moderate improvement" in text
+    assert "49% better · a clear, moderate improvement" in text
     # The page leads with one plain sentence about the current dose, from the headline.
     lead = page.select_one(".compare-summary")
     assert lead is not None
@@ -160,10 +161,21 @@ def test_compare_words_never_contradict_band_and_verdict(
         "Fatigue 49 (was 50 at baseline) · 2% better · "
         "a small but clear change — no meaningful change"
     )
-    assert rows["Stress"] == "Stress 50 (was 40 at baseline) · 25.2% worse · a clear change"
+    assert rows["Stress"] == "Stress 50 (was 40 at baseline) · 25% worse · a clear change"
     for row in rows.values():
         assert "worse · worse" not in row and row.count("worse") <= 1
         assert not re.search(r"\bimproved\b", row)
+
+
+def test_compare_page_prints_whole_points_only(browser: Browser, mixed_diary: date):
+    """Means, changes, percentages and intervals in whole numbers: the data carry no tenths."""
+    page = BeautifulSoup(browser.get("/compare?settle_days=0").text, "html.parser")
+    for block in page.select("section.step-block, section.compare-lead"):
+        text = words(block)
+        # Doses keep their decimals ("1.5 mg"); nothing else on the page has any.
+        assert not re.findall(r"\d\.\d+(?! ?mg)", text), text
+        svg_words = " ".join(bar["aria-label"] for bar in block.select("svg.interval-bar"))
+        assert not re.findall(r"\d\.\d", svg_words), svg_words
 
 
 def test_each_bar_prints_its_numbers_on_one_scale_per_step(
@@ -177,12 +189,15 @@ def test_each_bar_prints_its_numbers_on_one_scale_per_step(
         numbers = words(cells[label].select_one(".interval-numbers"))
         diff = items[key]["diff_vs_baseline"]
         side = "higher" if diff > 0 else "lower"
-        assert numbers.startswith(f"{abs(diff):.1f} points {side} (")
-        assert f"{abs(low):.1f}" in numbers and f"{abs(high):.1f}" in numbers
+        # Whole points (SPEC §4.1: the data carry no tenths), the interval rounded outward.
+        assert numbers.startswith(f"{abs(int(diff))} point")
+        assert f" {side} (" in numbers
+        assert str(abs(math.floor(low))) in numbers and str(abs(math.ceil(high))) in numbers
+        assert not re.search(r"\d\.\d", numbers)
         assert cells[label].select_one("svg.interval-bar")["aria-label"]
     # Said as lower or higher than baseline, never a bare minus beside "better".
     assert words(cells["Fatigue"].select_one(".interval-numbers")) == (
-        "1.0 points lower (0.7 to 1.3 lower)"
+        "1 point lower (0 to 2 lower)"
     )
     # One scale for every bar of the step, labelled at both ends, right is better.
     scales = {
