@@ -396,3 +396,21 @@ class SelfTrial(SQLModel, table=True):
     # After unblinding: the periods that held LDN, "1,4,5".
     ldn_periods: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class UnblindAttempt(SQLModel, table=True):
+    """An unblinding code tried on a trial (app/trials/unblinding.py), kept for a short while
+    so that wrong codes can be limited per patient and per trial: the code is 60 bits, but
+    nothing should let anyone try codes online without end. Written before the code is checked;
+    a right code clears the patient's attempts."""
+
+    __tablename__ = "unblind_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner_column()
+    trial_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("self_trial.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    attempted_at: datetime = Field(default_factory=utcnow, index=True)

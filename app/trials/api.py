@@ -2,46 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from app.db import DatabaseDep, fresh
-from app.deps import ApiUser, RowId
-from app.models import SelfTrial
+from app.deps import ApiUser
 from app.pdf import pdf_response
 from app.services.entries import patient_today
 from app.trials import service
+from app.trials.deps import ApiOwnedTrial
 from app.trials.schemas import GuessCreate, PreregistrationUpdate, SelfTrialCreate, UnblindRequest
 from app.trials.sheet import pharmacy_sheet_pdf
+from app.trials.unblinding import unblind_with_code
 
 router = APIRouter(prefix="/self-trials", tags=["blinded self-trial"])
 
 
-def api_owned_trial(database: DatabaseDep, user: ApiUser, trial_id: RowId) -> SelfTrial:
-    with database.read() as session:
-        assert user.id is not None
-        trial = service.get_trial(session, user_id=user.id, trial_id=trial_id)
-        if trial is None:
-            raise HTTPException(status_code=404, detail="No such trial")
-        return trial
-
-
-ApiOwnedTrial = Annotated[SelfTrial, Depends(api_owned_trial)]
-
-
-def _refused(error: Exception) -> HTTPException:
-    if isinstance(error, service.TrialProblems):
-        return HTTPException(
-            status_code=422,
-            detail=[
-                {"loc": ["body", name], "msg": message, "type": "value_error"}
-                for name, message in error.problems.items()
-            ],
-        )
-    if isinstance(error, service.SheetGone):
-        return HTTPException(status_code=410, detail=str(error))
-    return HTTPException(status_code=409, detail=str(error))
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The service's refusals as the API answers them: 422 naming each field, else the
+    service's status (409, 410, 429 with Retry-After) and its message."""
+    try:
+        yield
+    except service.TrialRefused as refused:
+        if refused.status == 422:
+            raise HTTPException(
+                status_code=422,
+                detail=[
+                    {"loc": ["body", name], "msg": message, "type": "value_error"}
+                    for name, message in refused.problems.items()
+                ],
+            ) from None
+        headers = None if refused.retry_after is None else {"Retry-After": str(refused.retry_after)}
+        raise HTTPException(refused.status, detail=str(refused), headers=headers) from None
 
 
 @router.get("")
@@ -61,17 +57,14 @@ def create_trial(
     data: SelfTrialCreate, request: Request, user: ApiUser, database: DatabaseDep
 ) -> dict[str, Any]:
     """Draw a counterbalanced order, seal it, and lock nothing yet; 409 if one is unfinished."""
-    with database.write() as session:
-        try:
-            trial, _code = service.create_trial(
-                session,
-                user=user,
-                data=data,
-                secret_key=request.app.state.secret_key,
-                today=patient_today(user),
-            )
-        except (service.TrialProblems, service.TrialConflict) as refused:
-            raise _refused(refused) from None
+    with database.write() as session, _refusals():
+        trial, _code = service.create_trial(
+            session,
+            user=user,
+            data=data,
+            secret_key=request.app.state.secret_key,
+            today=patient_today(user),
+        )
         return service.trial_json(session, trial=trial, today=patient_today(user))
 
 
@@ -87,25 +80,19 @@ def update_trial(
     data: PreregistrationUpdate, trial: ApiOwnedTrial, user: ApiUser, database: DatabaseDep
 ) -> dict[str, Any]:
     """Change the preregistration; 409 once the first period has started."""
-    with database.write() as session:
-        trial = fresh(session, trial)
+    with database.write() as session, _refusals():
         today = patient_today(user)
-        try:
-            trial = service.update_preregistration(session, trial=trial, data=data, today=today)
-        except (service.TrialProblems, service.TrialConflict) as refused:
-            raise _refused(refused) from None
+        trial = service.update_preregistration(
+            session, trial=fresh(session, trial), data=data, today=today
+        )
         return service.trial_json(session, trial=trial, today=today)
 
 
 @router.delete("/{trial_id}", status_code=204)
 def cancel_trial(trial: ApiOwnedTrial, user: ApiUser, database: DatabaseDep) -> Response:
     """Cancel a trial before its first period; 409 after."""
-    with database.write() as session:
-        trial = fresh(session, trial)
-        try:
-            service.cancel_trial(session, trial=trial, today=patient_today(user))
-        except service.TrialConflict as refused:
-            raise _refused(refused) from None
+    with database.write() as session, _refusals():
+        service.cancel_trial(session, trial=fresh(session, trial), today=patient_today(user))
         return Response(status_code=204)
 
 
@@ -117,10 +104,8 @@ def cancel_trial(trial: ApiOwnedTrial, user: ApiUser, database: DatabaseDep) -> 
 def pharmacy_sheet(trial: ApiOwnedTrial, request: Request, user: ApiUser) -> Response:
     """The sheet for the pharmacist, until the trial is sealed (410 after)."""
     today = patient_today(user)
-    try:
+    with _refusals():
         code = service.pharmacy_code(trial, secret_key=request.app.state.secret_key, today=today)
-    except service.SheetGone as gone:
-        raise _refused(gone) from None
     return pdf_response(
         pharmacy_sheet_pdf(trial, code, today=today),
         f"self-trial-{trial.id}-pharmacy-sheet.pdf",
@@ -142,13 +127,9 @@ def add_guess(
     data: GuessCreate, trial: ApiOwnedTrial, user: ApiUser, database: DatabaseDep
 ) -> dict[str, Any]:
     """The guess for a period (LDN, placebo, unsure), on its last day or later."""
-    with database.write() as session:
-        trial = fresh(session, trial)
+    with database.write() as session, _refusals():
         today = patient_today(user)
-        try:
-            trial = service.record_guess(session, trial=trial, data=data, today=today)
-        except (service.TrialProblems, service.TrialConflict) as refused:
-            raise _refused(refused) from None
+        trial = service.record_guess(session, trial=fresh(session, trial), data=data, today=today)
         return service.trial_json(session, trial=trial, today=today)
 
 
@@ -156,12 +137,10 @@ def add_guess(
 def unblind(
     data: UnblindRequest, trial: ApiOwnedTrial, user: ApiUser, database: DatabaseDep
 ) -> dict[str, Any]:
-    """Open the allocation with the sheet's code; the trial's JSON then carries `result`."""
-    with database.write() as session:
-        trial = fresh(session, trial)
-        today = patient_today(user)
-        try:
-            trial = service.unblind(session, trial=trial, code=data.code, today=today)
-        except (service.TrialProblems, service.TrialConflict) as refused:
-            raise _refused(refused) from None
+    """Open the allocation with the sheet's code; the trial's JSON then carries `result`.
+    Wrong codes are limited: 429 with Retry-After while too many were tried lately."""
+    today = patient_today(user)
+    with _refusals():
+        trial = unblind_with_code(database, trial=trial, code=data.code, today=today)
+    with database.read() as session:
         return service.trial_json(session, trial=trial, today=today)

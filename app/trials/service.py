@@ -7,6 +7,7 @@ the backup are all built from `trial_json` / `backup_rows`, which read only the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -35,20 +36,57 @@ from app.trials.schemas import GuessCreate, PreregistrationUpdate, SelfTrialCrea
 Status = Literal["set_up", "running", "ended", "unblinded"]
 
 
-class TrialProblems(ValueError):
-    """Bad input, by field name (→ 422 naming each field, or messages beside the fields)."""
+class TrialRefused(ValueError):
+    """The trial service says no. `problems` holds each message by the input it belongs
+    beside ("trial" when it is about the trial as a whole); `status` is the HTTP status the
+    page and the API both answer with. The two surfaces map this one type, each in one place
+    (app/trials/web.py `_refused`, app/trials/api.py `_refusals`)."""
+
+    status = 422
+    retry_after: int | None = None
 
     def __init__(self, problems: Mapping[str, str]) -> None:
         super().__init__("; ".join(problems.values()))
         self.problems = dict(problems)
 
 
-class TrialConflict(ValueError):
+class TrialProblems(TrialRefused):
+    """Bad input, by field name (→ 422 naming each field, or messages beside the fields)."""
+
+
+class TrialConflict(TrialRefused):
     """The trial is not in a state that allows this (→ 409)."""
 
+    status = 409
 
-class SheetGone(ValueError):
+    def __init__(self, message: str, *, field: str = "trial") -> None:
+        super().__init__({field: message})
+
+
+class SheetGone(TrialRefused):
     """The pharmacy sheet can no longer be printed: the code is no longer held (→ 410)."""
+
+    status = 410
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"trial": message})
+
+
+class TooManyCodes(TrialRefused):
+    """Too many codes tried lately (app/trials/unblinding.py); `retry_after` seconds (→ 429)."""
+
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = math.ceil(retry_after / 60)
+        wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+        super().__init__(
+            {
+                "code": f"Too many codes were tried in a short time. Try again in {wait}; "
+                "the right code will still work then."
+            }
+        )
+        self.retry_after = retry_after
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -254,7 +292,7 @@ def record_guess(
 ) -> SelfTrial:
     """The patient's guess for a period, from its last day on; before unblinding only."""
     if trial.unblinded_at is not None:
-        raise TrialConflict("The trial is unblinded: guesses can no longer change.")
+        raise TrialConflict("The trial is unblinded: guesses can no longer change.", field="guess")
     shape = trial_periods(trial)
     if data.period > len(shape):
         raise TrialProblems({"period": f"This trial has periods 1 to {len(shape)}."})
@@ -274,8 +312,9 @@ def record_guess(
     return trial
 
 
-def unblind(session: Session, *, trial: SelfTrial, code: str, today: date) -> SelfTrial:
-    """Open the allocation with the pharmacy sheet's code; early when periods remain."""
+def check_unblinding(trial: SelfTrial, *, code: str, today: date) -> None:
+    """Refuse, without any slow work, a code that cannot unblind this trial now: the trial is
+    already unblinded or not started, or the code is not shaped like one of ours."""
     if trial.unblinded_at is not None:
         raise TrialConflict("This trial is already unblinded.")
     if today < trial.start_date:
@@ -285,12 +324,25 @@ def unblind(session: Session, *, trial: SelfTrial, code: str, today: date) -> Se
     problem = blinding.code_problem(code)
     if problem:
         raise TrialProblems({"code": problem})
+
+
+def open_allocation(trial: SelfTrial, *, code: str) -> tuple[bool, ...]:
+    """The allocation (LDN first, per pair) opened with `code`: scrypt, no database work, so
+    it never runs inside a write. A wrong code → TrialProblems on "code"."""
     try:
-        order = blinding.unseal(_sealed(trial), code)
+        return blinding.unseal(_sealed(trial), code)
     except blinding.WrongCode as wrong:
         raise TrialProblems({"code": str(wrong)}) from None
+
+
+def record_unblinding(
+    session: Session, *, trial: SelfTrial, ldn_first: tuple[bool, ...], today: date
+) -> SelfTrial:
+    """Write down the opened allocation; early when periods remain."""
+    if trial.unblinded_at is not None:
+        raise TrialConflict("This trial is already unblinded.")
     _seal_if_started(trial, today)
-    trial.ldn_periods = ",".join(str(number) for number in ldn_periods(order))
+    trial.ldn_periods = ",".join(str(number) for number in ldn_periods(ldn_first))
     trial.unblinded_at = utcnow()
     trial.unblinded_on = today
     trial.ended_early = today < end_date(trial)

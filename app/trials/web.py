@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.db import Database, DatabaseDep, fresh
-from app.deps import RowId, WebUser
+from app.deps import WebUser
 from app.items import RATED_ITEMS
 from app.models import SelfTrial, User
 from app.pdf import pdf_response
 from app.services.entries import patient_today
 from app.trials import service
+from app.trials.deps import WebOwnedTrial
 from app.trials.design import (
     CONVENTIONAL_ALPHA,
     DEFAULT_PAIRS,
@@ -31,10 +32,12 @@ from app.trials.design import (
 from app.trials.schemas import GuessCreate, PreregistrationUpdate, SelfTrialCreate
 from app.trials.sheet import pharmacy_sheet_pdf
 from app.trials.summary import summarise
+from app.trials.unblinding import unblind_with_code
 from app.web.entry_form import plain_number
 from app.web.templating import render
 
 router = APIRouter()
+Model = TypeVar("Model", bound=BaseModel)
 SETUP_FIELDS = (
     "start_date",
     "pairs",
@@ -65,18 +68,6 @@ _DONE = {
 }
 
 
-def web_owned_trial(database: DatabaseDep, user: WebUser, trial_id: RowId) -> SelfTrial:
-    with database.read() as session:
-        assert user.id is not None
-        trial = service.get_trial(session, user_id=user.id, trial_id=trial_id)
-        if trial is None:
-            raise HTTPException(status_code=404, detail="No such trial")
-        return trial
-
-
-WebOwnedTrial = Annotated[SelfTrial, Depends(web_owned_trial)]
-
-
 def _as_int(raw: str) -> int | str:
     number = plain_number(raw) if raw else None
     if number is None or number != int(number):
@@ -105,6 +96,15 @@ def _parse_setup(values: dict[str, str]) -> tuple[SelfTrialCreate | None, dict[s
             key = str(error["loc"][0]) if error["loc"] else "start_date"
             errors.setdefault(key, _MESSAGES.get(key, "Check this answer."))
         return None, errors
+
+
+def _form_model(model: type[Model], data: dict[str, Any], problems: dict[str, str]) -> Model:
+    """A form's values as the API's request model; TrialProblems(`problems`) when they do not
+    fit it."""
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        raise service.TrialProblems(problems) from None
 
 
 def _defaults(user: User) -> dict[str, str]:
@@ -178,6 +178,24 @@ def new_trial_page(request: Request, database: DatabaseDep, user: WebUser) -> Re
         return _page(request, session, user, show_setup=True)
 
 
+def _refused(
+    request: Request,
+    database: Database,
+    user: User,
+    refused: service.TrialRefused,
+    **page: Any,
+) -> Response:
+    """The service's refusal as the page answers it: the trial page again, each message beside
+    its field (or above the trial), with the service's status (and Retry-After for 429)."""
+    with database.read() as session:
+        response = _page(
+            request, session, user, errors=refused.problems, status_code=refused.status, **page
+        )
+    if refused.retry_after is not None:
+        response.headers["Retry-After"] = str(refused.retry_after)
+    return response
+
+
 @router.post("/trial", response_class=HTMLResponse)
 async def create_trial(request: Request, database: DatabaseDep, user: WebUser) -> Response:
 
@@ -186,27 +204,22 @@ async def create_trial(request: Request, database: DatabaseDep, user: WebUser) -
 
 
 def _create_trial(request: Request, database: Database, user: User, form: FormData) -> Response:
-    with database.write() as session:
-        values = {key: str(form.get(key) or "").strip() for key in SETUP_FIELDS}
-        data, errors = _parse_setup(values)
-        if data is not None:
-            try:
-                service.create_trial(
-                    session,
-                    user=user,
-                    data=data,
-                    secret_key=request.app.state.secret_key,
-                    today=patient_today(user),
-                )
-            except service.TrialProblems as refused:
-                errors = refused.problems
-            except service.TrialConflict as conflict:
-                errors = {"start_date": str(conflict)}
-            else:
-                return RedirectResponse("/trial?message=created", status_code=303)
-        return _page(
-            request, session, user, show_setup=True, values=values, errors=errors, status_code=422
-        )
+    values = {key: str(form.get(key) or "").strip() for key in SETUP_FIELDS}
+    data, errors = _parse_setup(values)
+    try:
+        if data is None:
+            raise service.TrialProblems(errors)
+        with database.write() as session:
+            service.create_trial(
+                session,
+                user=user,
+                data=data,
+                secret_key=request.app.state.secret_key,
+                today=patient_today(user),
+            )
+    except service.TrialRefused as refused:
+        return _refused(request, database, user, refused, show_setup=True, values=values)
+    return RedirectResponse("/trial?message=created", status_code=303)
 
 
 @router.post("/trial/{trial_id}/preregistration", response_class=HTMLResponse)
@@ -221,39 +234,35 @@ async def change_preregistration(
 def _change_preregistration(
     request: Request, database: Database, user: User, trial: SelfTrial, form: FormData
 ) -> Response:
-    with database.write() as session:
-        trial = fresh(session, trial)
-        change = _as_int(str(form.get("meaningful_change") or "").strip())
-        try:
-            data = PreregistrationUpdate.model_validate(
-                {
-                    "primary_item": str(form.get("primary_item") or "") or None,
-                    "meaningful_change": change,
-                }
-            )
+    change = _as_int(str(form.get("meaningful_change") or "").strip())
+    try:
+        data = _form_model(
+            PreregistrationUpdate,
+            {
+                "primary_item": str(form.get("primary_item") or "") or None,
+                "meaningful_change": change,
+            },
+            {"meaningful_change": _MESSAGES["meaningful_change"]},
+        )
+        with database.write() as session:
             service.update_preregistration(
-                session, trial=trial, data=data, today=patient_today(user)
+                session, trial=fresh(session, trial), data=data, today=patient_today(user)
             )
-        except ValidationError:
-            errors = {"meaningful_change": _MESSAGES["meaningful_change"]}
-            return _page(request, session, user, errors=errors, status_code=422)
-        except service.TrialProblems as refused:
-            return _page(request, session, user, errors=refused.problems, status_code=422)
-        except service.TrialConflict as conflict:
-            return _page(request, session, user, errors={"meaningful_change": str(conflict)},
-                         status_code=409)  # fmt: skip
-        return RedirectResponse("/trial?message=changed", status_code=303)
+    except service.TrialRefused as refused:
+        return _refused(request, database, user, refused)
+    return RedirectResponse("/trial?message=changed", status_code=303)
 
 
 @router.post("/trial/{trial_id}/cancel")
-def cancel_trial(database: DatabaseDep, user: WebUser, trial: WebOwnedTrial) -> Response:
-    with database.write() as session:
-        trial = fresh(session, trial)
-        try:
-            service.cancel_trial(session, trial=trial, today=patient_today(user))
-        except service.TrialConflict as conflict:
-            raise HTTPException(status_code=409, detail=str(conflict)) from None
-        return RedirectResponse("/trial?message=cancelled", status_code=303)
+def cancel_trial(
+    request: Request, database: DatabaseDep, user: WebUser, trial: WebOwnedTrial
+) -> Response:
+    try:
+        with database.write() as session:
+            service.cancel_trial(session, trial=fresh(session, trial), today=patient_today(user))
+    except service.TrialRefused as refused:
+        return _refused(request, database, user, refused)
+    return RedirectResponse("/trial?message=cancelled", status_code=303)
 
 
 @router.post("/trial/{trial_id}/seal")
@@ -264,12 +273,14 @@ def seal_trial(database: DatabaseDep, trial: WebOwnedTrial) -> Response:
 
 
 @router.get("/trial/{trial_id}/pharmacy-sheet.pdf")
-def pharmacy_sheet(request: Request, user: WebUser, trial: WebOwnedTrial) -> Response:
+def pharmacy_sheet(
+    request: Request, database: DatabaseDep, user: WebUser, trial: WebOwnedTrial
+) -> Response:
     today = patient_today(user)
     try:
         code = service.pharmacy_code(trial, secret_key=request.app.state.secret_key, today=today)
-    except service.SheetGone as gone:
-        return render(request, "error.html", {"status": 410, "message": str(gone)}, status_code=410)
+    except service.TrialRefused as refused:
+        return _refused(request, database, user, refused)
     return pdf_response(
         pharmacy_sheet_pdf(trial, code, today=today),
         f"self-trial-{trial.id}-pharmacy-sheet.pdf",
@@ -289,19 +300,19 @@ async def add_guess(
 def _add_guess(
     request: Request, database: Database, user: User, trial: SelfTrial, form: FormData
 ) -> Response:
-    with database.write() as session:
-        trial = fresh(session, trial)
-        try:
-            data = GuessCreate.model_validate(
-                {"period": _as_int(str(form.get("period") or "")), "guess": form.get("guess")}
+    try:
+        data = _form_model(
+            GuessCreate,
+            {"period": _as_int(str(form.get("period") or "")), "guess": form.get("guess")},
+            {"guess": "Choose LDN, placebo or don't know."},
+        )
+        with database.write() as session:
+            service.record_guess(
+                session, trial=fresh(session, trial), data=data, today=patient_today(user)
             )
-            service.record_guess(session, trial=trial, data=data, today=patient_today(user))
-        except ValidationError:
-            errors = {"guess": "Choose LDN, placebo or don't know."}
-            return _page(request, session, user, errors=errors, status_code=422)
-        except (service.TrialProblems, service.TrialConflict) as refused:
-            return _page(request, session, user, errors={"guess": str(refused)}, status_code=422)
-        return _back(form, "guessed")
+    except service.TrialRefused as refused:
+        return _refused(request, database, user, refused)
+    return _back(form, "guessed")
 
 
 @router.post("/trial/{trial_id}/unblind", response_class=HTMLResponse)
@@ -316,13 +327,9 @@ async def unblind(
 def _unblind(
     request: Request, database: Database, user: User, trial: SelfTrial, form: FormData
 ) -> Response:
-    with database.write() as session:
-        trial = fresh(session, trial)
-        code = str(form.get("code") or "")[:40]
-        try:
-            service.unblind(session, trial=trial, code=code, today=patient_today(user))
-        except service.TrialProblems as refused:
-            return _page(request, session, user, errors=refused.problems, status_code=422)
-        except service.TrialConflict as conflict:
-            return _page(request, session, user, errors={"code": str(conflict)}, status_code=409)
-        return RedirectResponse("/trial?message=unblinded", status_code=303)
+    code = str(form.get("code") or "")[:40]
+    try:
+        unblind_with_code(database, trial=trial, code=code, today=patient_today(user))
+    except service.TrialRefused as refused:
+        return _refused(request, database, user, refused)
+    return RedirectResponse("/trial?message=unblinded", status_code=303)

@@ -136,3 +136,24 @@ def test_pages_from_set_up_to_result_and_the_summary(
     assert "lower on LDN than on placebo" in pdf_text
     report_page = " ".join(_soup(browser.get("/report").text).get_text(" ").split())
     assert "Blinded self-trial" in report_page
+
+
+def test_refusals_come_back_as_the_trial_page_with_the_reason(
+    browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at(monkeypatch, START - timedelta(days=7))
+    assert _set_up(browser).status_code == 303  # type: ignore[attr-defined]
+    again = _set_up(browser)
+    assert again.status_code == 409  # type: ignore[attr-defined]
+    assert "already set up" in _soup(again.text).select_one("p.error[role=alert]").get_text()  # type: ignore[attr-defined]
+    link = _soup(browser.get("/trial").text).select_one("a[href$='pharmacy-sheet.pdf']")
+    trial_id = link["href"].split("/")[2]
+
+    at(monkeypatch, START + timedelta(days=1))
+    for response, words in (
+        (browser.post(f"/trial/{trial_id}/cancel"), "cannot be deleted"),
+        (browser.get(link["href"]), "can no longer be printed"),
+    ):
+        assert response.status_code in (409, 410)
+        alert = _soup(response.text).select_one("p.error[role=alert]")
+        assert alert is not None and words in alert.get_text()
