@@ -223,6 +223,12 @@ def fill_every_table(client: TestClient, api: TestClient, email: str) -> TestCli
         "/api/v1/self-trials", json={"start_date": trial_start, "meaningful_change": 10}
     )
     assert trial.status_code == 201, trial.text
+    with pytest.MonkeyPatch.context() as later:  # a week on, a wrong code tried at it
+        freeze_diary_clock(later, datetime.now(UTC) + timedelta(days=8))
+        tried = api.post(
+            f"/api/v1/self-trials/{trial.json()['id']}/unblind", json={"code": "0000-0000-0000"}
+        )
+        assert tried.status_code == 422, tried.text
     return api
 
 
