@@ -83,7 +83,7 @@ def update_trial(
     with database.write() as session, _refusals():
         today = patient_today(user)
         trial = service.update_preregistration(
-            session, trial=fresh(session, trial), data=data, today=today
+            session, user=user, trial=fresh(session, trial), data=data, today=today
         )
         return service.trial_json(session, trial=trial, today=today)
 

@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
-from app.items import ITEMS_BY_KEY, RATED_ITEMS
+from app.items import FIXED_BY_KEY
+from app.items.patient import Catalogue, catalogue_for
 from app.models import MAX_ROW_ID, SelfTrial, User, utcnow
 from app.services.dose_steps import format_day
 from app.services.insight import day_records
@@ -169,9 +170,24 @@ def _ldn_first(trial: SelfTrial) -> tuple[bool, ...]:
 # --- set-up ---------------------------------------------------------------------------------
 
 
-def _item_problem(key: str) -> str | None:
-    if key not in ITEMS_BY_KEY:
-        return "Choose one of your rated items."
+def items_of(session: Session, *, user_id: int) -> Catalogue:
+    """The patient's items (built-in, pack and own), worded as they see them."""
+    user = session.get(User, user_id)
+    assert user is not None
+    return catalogue_for(session, user=user)
+
+
+def _item_problem(session: Session, *, user: User, key: str) -> str | None:
+    """Why `key` cannot be the primary item: any rated item the patient tracks can be."""
+    assert user.id is not None
+    entry = items_of(session, user_id=user.id).entry(key)
+    if entry is None or entry.item.kind != "rated":
+        return "Choose one of the rated items you track."
+    if not entry.tracked:
+        return (
+            f"You are not tracking {entry.item.label.lower()}: choose an item you track, or "
+            "track it under Settings, Your questions."
+        )
     return None
 
 
@@ -187,7 +203,7 @@ def create_trial(
         start=data.start_date,
         today=today,
     )
-    item_problem = _item_problem(data.primary_item)
+    item_problem = _item_problem(session, user=user, key=data.primary_item)
     if item_problem:
         problems["primary_item"] = item_problem
     if problems:
@@ -225,7 +241,7 @@ def create_trial(
 
 
 def update_preregistration(
-    session: Session, *, trial: SelfTrial, data: PreregistrationUpdate, today: date
+    session: Session, *, user: User, trial: SelfTrial, data: PreregistrationUpdate, today: date
 ) -> SelfTrial:
     """Change the primary item or the change that matters, before the first period only."""
     if is_locked(trial, today):
@@ -234,7 +250,7 @@ def update_preregistration(
             f"started ({format_day(trial.start_date)})."
         )
     if data.primary_item is not None:
-        problem = _item_problem(data.primary_item)
+        problem = _item_problem(session, user=user, key=data.primary_item)
         if problem:
             raise TrialProblems({"primary_item": problem})
         trial.primary_item = data.primary_item
@@ -356,14 +372,15 @@ def record_unblinding(
 
 
 def result_for(session: Session, *, trial: SelfTrial) -> TrialResult | None:
-    """LDN against placebo for every rated item with data; None before unblinding."""
+    """LDN against placebo for every rated item with data (built-in, pack or own); None
+    before unblinding."""
     if trial.unblinded_at is None or trial.unblinded_on is None:
         return None
     last = min(end_date(trial), trial.unblinded_on)
     records = day_records(session, user_id=trial.user_id, start=trial.start_date, end=last)
     scores: dict[str, list[tuple[date, int | float]]] = {}
     better: dict[str, Better] = {}
-    for item in RATED_ITEMS:
+    for item in items_of(session, user_id=trial.user_id).rated():
         values: list[tuple[date, int | float]] = [
             (record.day, value)
             for record in records
@@ -387,7 +404,7 @@ def _round(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def result_json(result: TrialResult, trial: SelfTrial) -> dict[str, Any]:
+def result_json(result: TrialResult, trial: SelfTrial, items: Catalogue) -> dict[str, Any]:
     """The result in the API's words (after unblinding only)."""
     return {
         "ldn_periods": list(_ldn_numbers(trial)),
@@ -421,7 +438,7 @@ def result_json(result: TrialResult, trial: SelfTrial) -> dict[str, Any]:
                 for row in result.guesses.rows
             ],
         },
-        "summary": result_words(result, trial),
+        "summary": result_words(result, trial, items),
     }
 
 
@@ -466,7 +483,7 @@ def trial_json(session: Session, *, trial: SelfTrial, today: date) -> dict[str, 
     }
     result = result_for(session, trial=trial)
     if result is not None:
-        data["result"] = result_json(result, trial)
+        data["result"] = result_json(result, trial, items_of(session, user_id=trial.user_id))
     return data
 
 
@@ -477,14 +494,14 @@ def points(value: float) -> str:
     return f"{abs(value):.1f} point" + ("" if abs(value) == 1.0 else "s")
 
 
-def item_label(key: str) -> str:
-    item = ITEMS_BY_KEY.get(key)
+def item_label(key: str, items: Catalogue) -> str:
+    """The item's short name as the patient's own catalogue words it."""
+    item = items.get(key) or FIXED_BY_KEY.get(key)
     return item.label if item else key
 
 
-def difference_words(key: str, diff: float, ci: tuple[float, float] | None) -> str:
+def difference_words(label: str, diff: float, ci: tuple[float, float] | None) -> str:
     """'Pain was 12.3 points lower on LDN than on placebo (95% interval: 4.1 to 20.5 lower).'"""
-    label = item_label(key)
     way = "lower" if diff < 0 else "higher"
     text = f"{label} was {points(diff)} {way} on LDN than on placebo"
     if diff == 0:
@@ -499,10 +516,10 @@ def difference_words(key: str, diff: float, ci: tuple[float, float] | None) -> s
     return text + f" (95% interval: from {abs(low):.1f} lower to {abs(high):.1f} higher)."
 
 
-def result_words(result: TrialResult, trial: SelfTrial) -> list[str]:
+def result_words(result: TrialResult, trial: SelfTrial, items: Catalogue) -> list[str]:
     """The result of the primary item in plain sentences, for the page, the PDF and the API."""
     primary = result.primary
-    label = item_label(primary.key)
+    label = item_label(primary.key, items)
     words: list[str] = []
     if trial.ended_early:
         unblinded_on = trial.unblinded_on or trial.start_date
@@ -517,7 +534,7 @@ def result_words(result: TrialResult, trial: SelfTrial) -> list[str]:
             "pairs are needed)."
         )
         return words
-    words.append(difference_words(primary.key, primary.diff, primary.ci95))
+    words.append(difference_words(label, primary.diff, primary.ci95))
     if primary.verdict == "better on LDN":
         words.append(f"The interval leaves out no difference: {label.lower()} was better on LDN.")
     elif primary.verdict == "worse on LDN":

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session
 
+from app.items.patient import Catalogue
 from app.services.dose_steps import format_day, format_mg
 from app.services.insight import day_records
 from app.trials import service
@@ -70,8 +71,8 @@ def _signed(value: float | None) -> str:
     return f"{MINUS}{abs(value):.1f}" if value < 0 else f"+{value:.1f}"
 
 
-def _row(item: ItemResult, primary: str) -> ItemRow:
-    label = service.item_label(item.key)
+def _row(item: ItemResult, primary: str, items: Catalogue) -> ItemRow:
+    label = service.item_label(item.key, items)
     polarity = {"lower": "lower is better", "higher": "higher is better"}.get(
         item.better, "neither is better"
     )
@@ -92,7 +93,7 @@ def _row(item: ItemResult, primary: str) -> ItemRow:
     )
 
 
-def _before_trial(session: Session, trial: service.SelfTrial) -> str | None:
+def _before_trial(session: Session, trial: service.SelfTrial, items: Catalogue) -> str | None:
     start = trial.start_date - timedelta(days=BEFORE_DAYS)
     records = day_records(
         session, user_id=trial.user_id, start=start, end=trial.start_date - timedelta(days=1)
@@ -106,8 +107,8 @@ def _before_trial(session: Session, trial: service.SelfTrial) -> str | None:
     mean = sum(values) / len(values)
     return (
         f"Before the trial ({what}, {len(values)} days in the {BEFORE_DAYS} days before it): "
-        f"{service.item_label(trial.primary_item).lower()} averaged {mean:.1f}. It is shown for "
-        "context only: the comparison is LDN against placebo inside the trial."
+        f"{service.item_label(trial.primary_item, items).lower()} averaged {mean:.1f}. It is "
+        "shown for context only: the comparison is LDN against placebo inside the trial."
     )
 
 
@@ -133,13 +134,14 @@ def summarise(session: Session, *, trial: service.SelfTrial, today: date) -> Tri
         + (" (early, before the last period ended)." if trial.ended_early else "."),
     }[state]
     result: TrialResult | None = service.result_for(session, trial=trial)
+    items = service.items_of(session, user_id=trial.user_id)
     rows: tuple[ItemRow, ...] = ()
     guess_lines: tuple[GuessLine, ...] = ()
     words: tuple[str, ...] = ()
     guess_words = None
     if result is not None:
-        rows = tuple(_row(item, trial.primary_item) for item in result.items)
-        words = tuple(service.result_words(result, trial))
+        rows = tuple(_row(item, trial.primary_item, items) for item in result.items)
+        words = tuple(service.result_words(result, trial, items))
         guess_words = result.guesses.words
         guess_lines = tuple(
             GuessLine(
@@ -156,7 +158,7 @@ def summarise(session: Session, *, trial: service.SelfTrial, today: date) -> Tri
         design=design,
         status=state,
         status_words=status_words,
-        primary_label=service.item_label(trial.primary_item),
+        primary_label=service.item_label(trial.primary_item, items),
         meaningful_change=trial.meaningful_change,
         smallest_p=smallest_p(trial.pairs),
         pairs_for_005=pairs_for_alpha(),
@@ -164,7 +166,7 @@ def summarise(session: Session, *, trial: service.SelfTrial, today: date) -> Tri
         rows=rows,
         guess_lines=guess_lines,
         guess_words=guess_words,
-        before_trial=_before_trial(session, trial) if result is not None else None,
+        before_trial=_before_trial(session, trial, items) if result is not None else None,
         comparisons=len(rows),
     )
 

@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 
 from app.db import Database, DatabaseDep, fresh
 from app.deps import WebUser
-from app.items import RATED_ITEMS
+from app.items import Item
 from app.models import SelfTrial, User
 from app.pdf import pdf_response
 from app.services.entries import patient_today
@@ -107,15 +107,16 @@ def _form_model(model: type[Model], data: dict[str, Any], problems: dict[str, st
         raise service.TrialProblems(problems) from None
 
 
-def _defaults(user: User) -> dict[str, str]:
+def _defaults(user: User, tracked: list[Item]) -> dict[str, str]:
     from datetime import timedelta
 
+    keys = [item.key for item in tracked]
     return {
         "start_date": (patient_today(user) + timedelta(days=14)).isoformat(),
         "pairs": str(DEFAULT_PAIRS),
         "period_days": str(DEFAULT_PERIOD_DAYS),
         "settle_days": str(DEFAULT_SETTLE_DAYS),
-        "primary_item": "pain",
+        "primary_item": "pain" if "pain" in keys or not keys else keys[0],
         "meaningful_change": "",
         "ldn_dose_mg": "",
         "already_on_ldn": "yes",
@@ -137,6 +138,8 @@ def _page(
     trial = service.current_trial(session, user_id=user.id)
     summary = None if trial is None else summarise(session, trial=trial, today=today)
     periods = () if trial is None else service.trial_periods(trial)
+    # Any rated item the patient tracks (built-in, pack or own) can be the primary item.
+    tracked = service.items_of(session, user_id=user.id).items(kind="rated", tracked=True)
     return render(
         request,
         "trials/page.html",
@@ -147,9 +150,9 @@ def _page(
             "today": today,
             "show_setup": show_setup or trial is None,
             "can_set_up": trial is None or trial.unblinded_at is not None,
-            "values": values or _defaults(user),
+            "values": values or _defaults(user, tracked),
             "errors": errors or {},
-            "items": RATED_ITEMS,
+            "items": tracked,
             "pair_table": [(k, smallest_p(k)) for k in range(MIN_PAIRS, MAX_PAIRS + 1)],
             "pairs_for_005": pairs_for_alpha(CONVENTIONAL_ALPHA),
             "message": _DONE.get(request.query_params.get("message", "")),
@@ -246,7 +249,11 @@ def _change_preregistration(
         )
         with database.write() as session:
             service.update_preregistration(
-                session, trial=fresh(session, trial), data=data, today=patient_today(user)
+                session,
+                user=user,
+                trial=fresh(session, trial),
+                data=data,
+                today=patient_today(user),
             )
     except service.TrialRefused as refused:
         return _refused(request, database, user, refused)
