@@ -218,7 +218,8 @@ def history_page(
     month: str | None = None,
     item: str | None = None,
 ) -> Response:
-    """One month of diary days as a calendar shaded by one item, and as a plain table."""
+    """One month of diary days as a calendar shaded by one item, and as a plain table; an htmx
+    request (the item picker) gets the month alone."""
     assert user.id is not None
     today = entries.patient_today(user)
     first = _month(month, today)
@@ -251,5 +252,8 @@ def history_page(
             "previous_month": (first - timedelta(days=1)).replace(day=1),
             "next_month": next_month if next_month <= today else None,
             "deleted": request.query_params.get("deleted"),
+            # Choosing an item with htmx redraws the month only (and the month links).
+            "fragment": is_htmx(request),
         },
+        block="month_view",
     )

@@ -52,8 +52,13 @@ templates.env.filters.update(day=format_day, mg=format_mg, weekday_day=_weekday_
 
 
 def is_htmx(request: Request) -> bool:
-    """An htmx request that wants a fragment (a boosted request wants the whole page)."""
-    return request.headers.get("hx-request") == "true" and not request.headers.get("hx-boosted")
+    """An htmx request that wants a fragment (a boosted request, and the page htmx fetches
+    again for the back button, want the whole page)."""
+    return (
+        request.headers.get("hx-request") == "true"
+        and not request.headers.get("hx-boosted")
+        and not request.headers.get("hx-history-restore-request")
+    )
 
 
 def render(

@@ -111,3 +111,30 @@ def test_a_month_outside_the_diary_shows_the_current_one(
     assert response.status_code == 200
     heading = one(parse(response), "h2").get_text(strip=True)
     assert heading == patient_today(user).strftime("%B %Y")
+
+
+def test_the_item_picker_asks_htmx_for_the_month_alone(
+    browser: Browser, session: Session, user: User
+) -> None:
+    make_entry(session, user=user, day=date(2026, 3, 3), pain=40, sleep_quality=75)
+    page = parse(browser.get("/history?month=2026-03"))
+    picker = one(page, "form.item-pick")
+    assert picker["hx-get"] == "/history" and picker["hx-target"] == "#month-view"
+    assert one(picker, "button[type=submit]").has_attr("data-hidden-with-htmx")
+    assert page.select_one('script[src^="/static/js/history.js"]') is not None
+
+    htmx = browser.get("/history?month=2026-03&item=sleep_quality", headers={"HX-Request": "true"})
+    assert htmx.status_code == 200 and "HX-Request" in htmx.headers["vary"]
+    fragment = parse(htmx)
+    assert fragment.select_one("h1") is None and fragment.select_one("form.item-pick") is None
+    assert "Sleep 75" in one(fragment, '#month-view a[href="/entries/2026-03-03"]')["aria-label"]
+    nav = one(fragment, "nav#month-nav")
+    assert nav["hx-swap-oob"] == "true" and "item=sleep_quality" in nav.select("a")[0]["href"]
+    assert "now shows sleep" in text_of(one(fragment, "#item-pick-status"))
+
+    # The page htmx fetches again for the back button is the whole page.
+    restored = browser.get(
+        "/history?month=2026-03&item=sleep_quality",
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    assert parse(restored).select_one("h1") is not None
