@@ -3,6 +3,7 @@ after the wait, and scrypt never runs inside a database write (app/trials/unblin
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -15,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import SelfTrial, UnblindAttempt, User, utcnow
-from app.trials import blinding, unblinding
+from app.trials import blinding, service, unblinding
 from tests.conftest import Browser
 from tests.factories import make_user
 from tests.trials.helpers import at, read_sheet
@@ -94,40 +95,11 @@ def test_the_page_says_beside_the_field_when_to_try_again(
     assert opened.status_code == 303 and opened.headers["location"] == "/trial?message=unblinded"
 
 
-def test_another_patients_wrong_codes_do_not_hold_this_patient_up(
-    api: TestClient, monkeypatch: pytest.MonkeyPatch, session: Session, user: User
-) -> None:
-    trial_id, code = _running_trial(api, monkeypatch)
-    other = make_user(session, email="other@example.org")
-    assert other.id is not None
-    # Their attempts at their own trial, at the limit (written as the limiter writes them).
-    theirs = session.exec(select(SelfTrial).where(SelfTrial.id == trial_id)).one()
-    copy = SelfTrial(
-        **{
-            name: getattr(theirs, name)
-            for name in SelfTrial.model_fields
-            if name not in ("id", "user_id")
-        },
-        user_id=other.id,
-    )
-    session.add(copy)
-    session.commit()
-    assert copy.id is not None
-    for _ in range(5):
-        session.add(UnblindAttempt(user_id=other.id, trial_id=copy.id))
-    session.commit()
-    opened = api.post(f"/api/v1/self-trials/{trial_id}/unblind", json={"code": code})
-    assert opened.status_code == 200, opened.text
-
-
-def test_attempts_at_one_trial_count_for_it_whoever_made_them(session: Session, user: User) -> None:
-    """The limit is per patient and per trial: attempts recorded against a trial count."""
-    assert user.id is not None
-    other = make_user(session, email="other@example.org")
-    assert other.id is not None
+def _sealed_trial(session: Session, *, user_id: int) -> SelfTrial:
+    """A started trial of `user_id`, sealed under a code nobody keeps."""
     sealed = blinding.seal((True, False), blinding.new_code())
     trial = SelfTrial(
-        user_id=user.id,
+        user_id=user_id,
         start_date=START,
         pairs=2,
         period_days=21,
@@ -142,11 +114,66 @@ def test_attempts_at_one_trial_count_for_it_whoever_made_them(session: Session, 
     session.add(trial)
     session.commit()
     assert trial.id is not None
-    for _ in range(5):
-        session.add(UnblindAttempt(user_id=other.id, trial_id=trial.id))
+    return trial
+
+
+def _attempts(session: Session, *, user_id: int, trial_id: int, count: int = 5) -> None:
+    for _ in range(count):
+        session.add(UnblindAttempt(user_id=user_id, trial_id=trial_id))
     session.commit()
-    with pytest.raises(unblinding.service.TooManyCodes):
+
+
+def test_another_patients_wrong_codes_do_not_hold_this_patient_up(
+    api: TestClient, monkeypatch: pytest.MonkeyPatch, session: Session
+) -> None:
+    trial_id, code = _running_trial(api, monkeypatch)
+    other = make_user(session, email="other@example.org")
+    assert other.id is not None
+    theirs = _sealed_trial(session, user_id=other.id)
+    assert theirs.id is not None
+    _attempts(session, user_id=other.id, trial_id=theirs.id)  # they are at the limit
+    opened = api.post(f"/api/v1/self-trials/{trial_id}/unblind", json={"code": code})
+    assert opened.status_code == 200, opened.text
+
+
+def test_attempts_at_one_trial_count_for_it_whoever_made_them(session: Session, user: User) -> None:
+    """The limit is per patient and per trial: attempts recorded against a trial count."""
+    assert user.id is not None
+    other = make_user(session, email="other@example.org")
+    assert other.id is not None
+    trial = _sealed_trial(session, user_id=user.id)
+    assert trial.id is not None
+    _attempts(session, user_id=other.id, trial_id=trial.id)
+    with pytest.raises(service.TooManyCodes):
         unblinding.count_attempt(session, trial=trial)
+
+
+def test_codes_sent_at_once_are_counted_one_after_another(
+    app: FastAPI, session: Session, user: User
+) -> None:
+    """Eight codes at the same moment: five are let through to scrypt, three are refused."""
+    assert user.id is not None
+    trial = _sealed_trial(session, user_id=user.id)
+    database = app.state.database
+    start = threading.Barrier(8, timeout=30)
+    outcomes: list[str] = []
+
+    def try_a_code() -> None:
+        start.wait()
+        try:
+            with database.write(wait_seconds=30) as writing:
+                unblinding.count_attempt(writing, trial=trial)
+            outcomes.append("counted")
+        except service.TooManyCodes:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=try_a_code) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+    assert sorted(outcomes) == ["counted"] * 5 + ["refused"] * 3
 
 
 def test_scrypt_runs_outside_every_database_write(
