@@ -38,6 +38,8 @@ class User(SQLModel, table=True):
     timezone: str = Field(default="UTC", max_length=64)
     # What the patient takes LDN for, in their words ("long COVID"): it names the overall item.
     condition: str | None = Field(default=None, max_length=60)
+    # The rated item the comparison's summary leads with (SPEC §4.1); None is the default, pain.
+    primary_item: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -25,10 +25,11 @@ from app.analysis import (
 from app.charts import DoseBand
 from app.items import FIXED_BY_KEY, Item
 from app.items.catalogue import CUSTOM_PREFIX
-from app.items.patient import catalogue_for
+from app.items.patient import Catalogue, catalogue_for
 from app.models import DiaryEntry, DoseStep, User
 from app.services.dose_steps import list_steps, timeline
 from app.services.entries import patient_today
+from app.services.primary_item import chosen_primary
 
 _DAY_COLUMNS = "day, ratings, side_effects, dose_taken, retrospective"
 
@@ -128,7 +129,11 @@ def compared_items(
     assert user.id is not None
     steps = list_steps(session, user_id=user.id)
     records = day_records(session, user_id=user.id)
-    rated, effects = patient_items(session, user=user, days=records)
+    catalogue = catalogue_for(session, user=user)
+    rated, effects = _shown_items(catalogue, records)
+    if primary_item is None:
+        # The patient's saved choice (SPEC §4.1); an address's ?primary_item= overrides it.
+        primary_item = chosen_primary(user, catalogue)
     listed = {item.key for item in rated}
     rated += [FIXED_BY_KEY[key] for key in RESPONDER_KEYS if key not in listed]
     try:
@@ -152,7 +157,10 @@ def patient_items(
 ) -> tuple[list[Item], list[Item]]:
     """The rated items and side effects an output lists for these days: the patient's tracked
     ones in their order, then untracked ones that have data (SPEC §2.5)."""
-    catalogue = catalogue_for(session, user=user)
+    return _shown_items(catalogue_for(session, user=user), days)
+
+
+def _shown_items(catalogue: Catalogue, days: Sequence[DayRecord]) -> tuple[list[Item], list[Item]]:
     rated_data = {key for day in days for key, value in day.values.items() if value is not None}
     effect_data = {
         key for day in days for key, value in day.side_effects.items() if value is not None

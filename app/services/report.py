@@ -157,6 +157,9 @@ class ReportData:
     headline: str | None
     cautions: tuple[str, ...]
     detect: str | None
+    # The item the patient chose to lead with (SPEC §4.1), named for the doctor; None for the
+    # default (pain).
+    main_item: str | None
     key_numbers: tuple[KeyNumber, ...]
     responder: str | None
     steps: tuple[StepRow, ...]
@@ -355,6 +358,14 @@ def build_report(
             () if latest is None or (words := cautions_sentence(latest)) is None else (words,)
         ),
         detect=_detect_line(latest, comparison.primary_item),
+        main_item=next(
+            (
+                item.label
+                for item in rated_items
+                if item.key == comparison.primary_item and user.primary_item == item.key
+            ),
+            None,
+        ),
         key_numbers=key_numbers,
         responder=None if latest is None else _responder_words(latest),
         steps=tuple(

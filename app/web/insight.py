@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from app.analysis import (
@@ -31,10 +31,11 @@ from app.charts import (
     trend_chart,
     whole_points,
 )
-from app.db import DatabaseDep
+from app.db import Database, DatabaseDep
 from app.deps import WebUser
 from app.items import RatedItem
-from app.services import insight
+from app.models import User
+from app.services import insight, primary_item
 from app.services.report import step_label
 from app.web.templating import render
 
@@ -390,6 +391,57 @@ def _responder_words(step: StepComparison, baseline: StepComparison | None) -> s
     )
 
 
+def _main_item_page(
+    request: Request,
+    database: Database,
+    user: User,
+    *,
+    error: str | None = None,
+    asked: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    with database.read() as session:
+        choices = primary_item.primary_choices(session, user=user)
+        current = primary_item.primary_item_of(session, user=user)
+    labels = {item.key: item.label for item in choices}
+    return render(
+        request,
+        "insight/main_item.html",
+        {
+            "choices": choices,
+            "selected": asked if asked in labels else current,
+            "current_label": labels.get(current, insight.item_label(current)),
+            "chosen": user.primary_item is not None,
+            "saved": request.query_params.get("saved") == "1",
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/compare/main-item", response_class=HTMLResponse)
+def main_item_page(request: Request, database: DatabaseDep, user: WebUser) -> Response:
+    """Choose the item the summaries lead with (SPEC §4.1), best before looking."""
+    return _main_item_page(request, database, user)
+
+
+@router.post("/compare/main-item", response_class=HTMLResponse)
+def save_main_item(
+    request: Request,
+    database: DatabaseDep,
+    user: WebUser,
+    key: Annotated[str, Form(alias="primary_item", max_length=64)] = "",
+) -> Response:
+    try:
+        with database.write() as session:
+            primary_item.save_primary_item(session, user=user, key=key)
+    except primary_item.PrimaryItemRefused as problem:
+        return _main_item_page(
+            request, database, user, error=str(problem), asked=key, status_code=422
+        )
+    return RedirectResponse("/compare/main-item?saved=1", status_code=303)
+
+
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(
     request: Request,
@@ -487,6 +539,10 @@ def compare_page(
             "settle_days": settle_days,
             "method": method_text(settle_days),
             "responder_rule": RESPONDER_RULE_TEXT,
+            "primary_label": next(
+                (item.label for item in compared if item.key == result.primary_item),
+                insight.item_label(result.primary_item or "pain"),
+            ),
         },
         block="comparison",
     )
