@@ -42,6 +42,22 @@ The method used instead:
    information of (σ², φ), capped at n − p: the interval can only be wider than the n − p one,
    and it then covers close to 95% at φ from 0 to 0.6 (`df_method="residual"` gives n − p).
 
+Power: what is possible (SPEC §4.1 asks ≥ 20% narrower than the November 2026 engine at φ ≥ 0.5).
+One φ shared by a diary's items (fit_diary) takes the width ratio (median, new ÷ November 2026,
+seeded simulation of tests/analysis/test_analysis_honest.py: 8 items, baseline and one or two
+steps of 14–28 days, 10% of days missing) to 0.854 at φ = 0.5, 0.817 at 0.6 and 0.559 at 0.8
+(0.788 pooled), with coverage 0.967, 0.949, 0.958 (0.957 and 0.969 at φ = 0 and 0.3). The bound
+on any honest 95% interval around the plain difference is the oracle, which knows the true φ
+and σ and uses z = 1.96: on the same diaries its median width is 0.818 × the reference's at
+φ = 0.5 (0.814 on 300 other diaries), 0.795 at 0.6 and 0.495 at 0.8, and the engine is 1.044,
+1.028 and 1.129 × the oracle. So 0.80 at φ = 0.5 needs an interval narrower than the oracle:
+only a lower nominal level gets there (z = 1.92 would, with about 94.5% coverage), and that is
+not done. What is left between the engine and the oracle at 0.5 is mostly the t quantile on
+each item's own n − p degrees of freedom for σ² (about 2.04 instead of 1.96 on these steps);
+pooling σ² across items would remove it (ratio ≈ 0.83, still above 0.80), but items do not
+share a variance in real diaries, so it is not done either. GLS centring would not help: the
+table shows the plain difference, and √(Var_GLS / Var_OLS) ≈ 0.98 here anyway.
+
 Cost. The whitening weights depend on a row only through its gap to the previous value, so the
 REML search works on sums per distinct gap length computed once: each step of the search costs
 O(p² · gaps), not O(n). cᵀRc for all steps at once (DᵀRD, D the scaled step indicators) is
