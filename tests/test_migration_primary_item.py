@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from tests.conftest import POSTGRES_URL, ROOT, reset_postgres_schema
 
-BEFORE = "fcac018e74ff"
+BEFORE = "a83816e8bed9"
 PRIMARY = "a13f0c2d9e51"
 
 

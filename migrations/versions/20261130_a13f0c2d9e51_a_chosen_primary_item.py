@@ -1,7 +1,7 @@
 """a chosen primary item: the patient's main item is kept for the comparison and the summary
 
 Revision ID: a13f0c2d9e51
-Revises: fcac018e74ff
+Revises: a83816e8bed9
 Create Date: 2026-11-30 07:30:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = 'a13f0c2d9e51'
-down_revision: str | None = 'fcac018e74ff'
+down_revision: str | None = 'a83816e8bed9'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
