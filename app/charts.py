@@ -35,9 +35,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
+from itertools import pairwise
 from xml.sax.saxutils import escape
 
+import numpy as np
 from markupsafe import Markup
+from numpy.typing import NDArray
 
 from app.items import SEVERITY_LABELS, SIDE_EFFECTS, RatedItem, SideEffect
 
@@ -134,7 +137,6 @@ def rolling_mean(
     needed = window // 2 + 1 if min_values is None else min_values
     if needed < 1 or needed > window:
         raise ValueError("min_values must be between 1 and window")
-    values = {day: value for day, value in days if value is not None}
     dated = [day for day, _ in days]
     if start is None:
         if not dated:
@@ -146,32 +148,36 @@ def rolling_mean(
         end = max(dated)
     if end < start:
         return []
+    means = _rolling_means(days, start, end, window, needed).tolist()
+    return list(zip(_each_day(start, end), [None if m != m else m for m in means], strict=True))
 
-    result: list[tuple[date, float | None]] = []
-    total = 0.0
-    count = 0
-    # Prime the window with the days before start, then slide it one day at a time.
-    day = start - timedelta(days=window - 1)
-    while day < start:
-        value = values.get(day)
-        if value is not None:
-            total += value
-            count += 1
-        day += timedelta(days=1)
-    one = timedelta(days=1)
-    span = timedelta(days=window)
-    while day <= end:
-        value = values.get(day)
-        if value is not None:
-            total += value
-            count += 1
-        leaving = values.get(day - span)
-        if leaving is not None:
-            total -= leaving
-            count -= 1
-        result.append((day, total / count if count >= needed else None))
-        day += one
-    return result
+
+def _rolling_means(
+    days: DayValues, start: date, end: date, window: int = 7, needed: int = 4
+) -> NDArray[np.float64]:
+    """rolling_mean's values as an array over start..end, NaN where it has none.
+
+    Whole-number scores summed in floating point are exact, so windowed sums taken as
+    differences of one cumulative sum equal a sum day by day.
+    """
+    n_days = (end - start).days + 1
+    origin = start.toordinal() - (window - 1)
+    length = n_days + window - 1
+    values = {day: value for day, value in days if value is not None}  # a later duplicate wins
+    index = np.fromiter((day.toordinal() for day in values), dtype=np.int64, count=len(values))
+    scores = np.fromiter(values.values(), dtype=np.float64, count=len(values))
+    index -= origin
+    inside = (index >= 0) & (index < length)
+    totals = np.zeros(length + 1)
+    counts = np.zeros(length + 1)
+    totals[index[inside] + 1] = scores[inside]
+    counts[index[inside] + 1] = 1.0
+    np.cumsum(totals, out=totals)
+    np.cumsum(counts, out=counts)
+    total = totals[window:] - totals[:-window]
+    count = counts[window:] - counts[:-window]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count >= needed, total / count, np.nan)
 
 
 def trend_chart(
@@ -192,7 +198,7 @@ def trend_chart(
     legend_y = 12
     frame = _Frame(width, height, start, end, left=46, right=10, top=34, bottom=22)
     values = _values_in_range(days, start, end)
-    means = rolling_mean(days, start=start, end=end)
+    means = _rolling_means(days, start, end)
     n_days = frame.n_days
     with_year = start.year != end.year
 
@@ -314,7 +320,7 @@ def multi_item_chart(
     show_daily = n_days <= 120 if daily_points is None else daily_points
     for index, (item, (colour, dash, shape)) in enumerate(zip(items, styles, strict=True)):
         values = per_item[item.key]
-        means = rolling_mean(series.get(item.key, ()), start=start, end=end)
+        means = _rolling_means(series.get(item.key, ()), start, end)
         key = _class_token(item.key)
         if show_daily:
             out.append(
@@ -329,9 +335,11 @@ def multi_item_chart(
         step = max(3, n_days // 9)
         offset = (index * step) // max(1, len(items))
         marks = [
-            _marker_svg(shape, frame.x_mid(day), frame.y(mean), 3.4, None, "mark")
-            for i, (day, mean) in enumerate(means)
-            if mean is not None and i % step == offset
+            _marker_svg(
+                shape, frame.x_mid(start + timedelta(days=i)), frame.y(mean), 3.4, None, "mark"
+            )
+            for i in range(offset, n_days, step)
+            if (mean := float(means[i])) == mean  # NaN: no mean that day
         ]
         out.append(
             f'<g class="marks" aria-hidden="true" fill="{colour}" stroke="#FFFFFF" '
@@ -750,46 +758,38 @@ def _marker_svg(
 
 def _mean_path_svg(
     frame: _Frame,
-    means: Sequence[tuple[date, float | None]],
+    means: NDArray[np.float64],
     colour: str,
     dash: str,
     css_class: str,
     stroke_width: float,
 ) -> str:
-    """The rolling mean as one path, a new "M" segment after every gap."""
-    parts: list[str] = []
-    run: list[str] = []
-
-    def close_run() -> None:
-        if run:
-            # A lone day between gaps still shows, as a dot drawn by the round cap.
-            parts.append("M" + " ".join(run) + ("h0" if len(run) == 1 else ""))
-            run.clear()
-
-    # means holds one entry per day from frame.start, so the position is the index.
-    xs, day_w = frame.mid_x_text, frame.day_w
-    top, scale = frame.top, frame.plot_h / 100.0
+    """The rolling mean (one value per day from frame.start, NaN for none) as one path, a new
+    "M" segment after every gap."""
+    present = ~np.isnan(means)
+    if not present.any():
+        return ""
+    n = int(means.size)
+    before = np.concatenate(([False], present[:-1]))
+    after = np.concatenate((present[1:], [False]))
+    first_of_run = present & ~before
     # Over years a day is a fraction of a unit wide: one vertex per half unit draws the same
     # line with a fraction of the markup. Every run keeps its first and last day.
-    stride = max(1, int(0.5 / day_w))
-    last = len(means) - 1
-    for index, (_, mean) in enumerate(means):
-        if mean is None:
-            close_run()
-            continue
-        if (
-            stride > 1
-            and run
-            and index % stride
-            and index < last
-            and means[index + 1][1] is not None
-        ):
-            continue
-        score = min(max(mean, 0.0), 100.0)
-        run.append(f"{xs[index]} {_f(top + (100.0 - score) * scale)}")
-    close_run()
-    if not parts:
-        return ""
+    stride = max(1, int(0.5 / frame.day_w))
+    kept = present.copy()
+    if stride > 1:
+        index = np.arange(n)
+        kept &= first_of_run | ~after | (index % stride == 0) | (index == n - 1)
+    where = np.flatnonzero(kept)
+    scores = np.clip(means[where], 0.0, 100.0)
+    heights = frame.top + (100.0 - scores) * (frame.plot_h / 100.0)
+    xs = frame.mid_x_text
+    ys = _tenths_text(np.rint(heights * 10.0).astype(np.int64).tolist())
+    pairs = [f"{xs[day]} {y}" for day, y in zip(where.tolist(), ys, strict=True)]
+    # One "M" segment per run of days with a mean; a lone day between gaps still shows, as a
+    # dot drawn by the round cap.
+    bounds = [*np.flatnonzero(first_of_run[where]).tolist(), len(pairs)]
+    parts = ["M" + " ".join(pairs[a:b]) + ("h0" if b - a == 1 else "") for a, b in pairwise(bounds)]
     dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
     return (
         f'<path class="{css_class}" d="{"".join(parts)}" fill="none" stroke="{colour}" '
@@ -932,6 +932,19 @@ def _finish(parts: list[str]) -> Markup:
     # Safe: every piece of text and every attribute value above went through escape() or
     # _attr(), and numbers through _f(); Markup only stops Jinja escaping the SVG a second time.
     return Markup("".join(parts))  # noqa: S704
+
+
+_TENTHS: dict[int, str] = {}
+
+
+def _tenths_text(tenths: list[int]) -> list[str]:
+    """Coordinates given in tenths as _f writes them ("123.4", "123"), each formatted once."""
+    found = _TENTHS
+    missing = [value for value in set(tenths) if value not in found]
+    for value in missing:
+        text = f"{value / 10:.1f}"
+        found[value] = text[:-2] if text.endswith(".0") else text
+    return [found[value] for value in tenths]
 
 
 def _check(start: date, end: date, chart_id: str) -> None:

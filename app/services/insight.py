@@ -59,19 +59,32 @@ def day_records(
         f"SELECT {_DAY_COLUMNS} FROM diary_entry "  # noqa: S608 (column names are constants)
         f"WHERE {' AND '.join(conditions)} ORDER BY day"
     )
-    records = []
-    for row in session.connection().execute(statement, params):
-        day = row[0]
-        records.append(
-            DayRecord(
-                day=day if isinstance(day, date) else date.fromisoformat(day),
-                values=_json_object(row[1]),
-                side_effects=_json_object(row[2]),
-                dose_taken=None if row[3] is None else bool(row[3]),
-                retrospective=bool(row[4]),
-            )
+    rows = session.connection().execute(statement, params).all()
+    ratings = _json_objects([row[1] for row in rows])
+    side_effects = _json_objects([row[2] for row in rows])
+    return [
+        DayRecord(
+            day=day if isinstance(day := row[0], date) else date.fromisoformat(day),
+            values=values,
+            side_effects=effects,
+            dose_taken=None if row[3] is None else bool(row[3]),
+            retrospective=bool(row[4]),
         )
-    return records
+        for row, values, effects in zip(rows, ratings, side_effects, strict=True)
+    ]
+
+
+def _json_objects(column: list[object]) -> list[dict[str, int | None]]:
+    """A JSON column of many rows: SQLite's texts decoded in one call (five years of days
+    decode several times faster as one array than row by row), else row by row."""
+    if column and all(isinstance(value, str) for value in column):
+        try:
+            decoded = json.loads("[" + ",".join(column) + "]")  # type: ignore[arg-type]
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, list) and len(decoded) == len(column):
+            return [value if isinstance(value, dict) else {} for value in decoded]
+    return [_json_object(value) for value in column]
 
 
 def step_inputs(steps: Sequence[DoseStep]) -> list[StepInput]:

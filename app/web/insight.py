@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Annotated
 
+import numpy as np
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from numpy.typing import NDArray
 
 from app.analysis import (
     DEFAULT_SETTLE_DAYS,
     MIN_DAYS_FOR_VERDICT,
     RESPONDER_RULE_TEXT,
-    DayRecord,
     ItemStats,
     StepComparison,
     method_text,
@@ -72,10 +72,15 @@ class TableRow:
 
 
 def _table_rows(
-    item: RatedItem, days: Sequence[DayRecord], start: date, end: date
+    series: Sequence[tuple[date, int | None]],
+    start: date,
+    end: date,
+    ordinals: NDArray[np.int64],
 ) -> tuple[str, list[TableRow]]:
-    """Daily values (short ranges) or weekly means (long ranges), newest first."""
-    series = [(record.day, record.values.get(item.key)) for record in days]
+    """Daily values (short ranges) or weekly means (long ranges), newest first.
+
+    `series` is one item's (day, value) per diary day, `ordinals` those days' ordinals.
+    """
     if (end - start).days < WEEKLY_TABLE_AFTER_DAYS:
         means = dict(rolling_mean(series, start=start, end=end))
         values = {day: value for day, value in series}
@@ -93,10 +98,14 @@ def _table_rows(
                 )
             )
         return "Daily values", rows
-    by_day = {day: value for day, value in series if value is not None and day >= start}
+    # None becomes NaN: a day without a value is left out of its period.
+    scores = np.array([value for _, value in series], dtype=np.float64)
+    answered = ~np.isnan(scores) & (ordinals >= start.toordinal())
     if (end - start).days < MONTHLY_TABLE_AFTER_DAYS:
-        return "Weekly averages", _period_rows(by_day, _weeks(start, end))
-    return "Monthly averages", _period_rows(by_day, _months(start, end))
+        periods, caption = _weeks(start, end), "Weekly averages"
+    else:
+        periods, caption = _months(start, end), "Monthly averages"
+    return caption, _period_rows(ordinals[answered], scores[answered], periods)
 
 
 def _weeks(start: date, end: date) -> list[tuple[date, date]]:
@@ -119,24 +128,28 @@ def _months(start: date, end: date) -> list[tuple[date, date]]:
     return periods
 
 
-def _period_rows(by_day: dict[date, int], periods: list[tuple[date, date]]) -> list[TableRow]:
+def _period_rows(
+    ordinals: NDArray[np.int64], scores: NDArray[np.float64], periods: list[tuple[date, date]]
+) -> list[TableRow]:
     """One row per period, newest first: how many days were rated and their average."""
-    totals: dict[date, list[int]] = {period_start: [] for period_start, _ in periods}
-    starts = sorted(totals)
-    for day, value in by_day.items():
-        index = bisect_right(starts, day) - 1
-        if index >= 0:
-            totals[starts[index]].append(value)
+    starts = sorted(period_start.toordinal() for period_start, _ in periods)
+    position = {ordinal: index for index, ordinal in enumerate(starts)}
+    # Years of days in one array pass: each day's period is the last start on or before it.
+    index = np.searchsorted(np.asarray(starts, dtype=np.int64), ordinals, side="right") - 1
+    inside = index >= 0
+    counts = np.bincount(index[inside], minlength=len(starts)).tolist()
+    sums = np.bincount(index[inside], weights=scores[inside], minlength=len(starts)).tolist()
     rows = []
     for period_start, period_end in periods:
-        values = totals[period_start]
+        at = position[period_start.toordinal()]
+        count = counts[at]
         length = (period_end - period_start).days + 1
         rows.append(
             TableRow(
                 label=f"{period_start.day} {period_start:%b %Y} – {period_end.day} {period_end:%b}",
                 href=None,
-                value=f"{len(values)} of {length} days",
-                mean="–" if not values else f"{sum(values) / len(values):.0f}",
+                value=f"{count} of {length} days",
+                mean="–" if not count else f"{sums[at] / count:.0f}",
             )
         )
     return rows
@@ -161,12 +174,18 @@ def trends_page(
         weeks = insight.weeks_since_first_dose(
             session, user=user, keys=[item.key for item in combined_items], data=data
         )
+    # Each item's (day, value) pairs, built once for its chart, its table and the combined one.
+    days = [record.day for record in data.days]
+    ordinals = np.fromiter((day.toordinal() for day in days), dtype=np.int64, count=len(days))
+    series_of = {
+        item.key: list(
+            zip(days, [record.values.get(item.key) for record in data.days], strict=True)
+        )
+        for item in data.items
+    }
     combined = multi_item_chart(
         items=combined_items,
-        series={
-            item.key: [(record.day, record.values.get(item.key)) for record in data.days]
-            for item in combined_items
-        },
+        series={item.key: series_of[item.key] for item in combined_items},
         bands=data.bands,
         start=data.start,
         end=data.end,
@@ -176,8 +195,8 @@ def trends_page(
     )
     charts = []
     for item in data.items:
-        series = [(record.day, record.values.get(item.key)) for record in data.days]
-        caption, rows = _table_rows(item, data.days, data.start, data.end)
+        series = series_of[item.key]
+        caption, rows = _table_rows(series, data.start, data.end, ordinals)
         charts.append(
             {
                 "item": item,
