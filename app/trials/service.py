@@ -249,7 +249,9 @@ def update_preregistration(
             "The primary item and the change that matters were locked when the first period "
             f"started ({format_day(trial.start_date)})."
         )
-    if data.primary_item is not None:
+    # The item already preregistered stays allowed even if it is no longer tracked: only a
+    # new choice has to be an item the patient tracks.
+    if data.primary_item is not None and data.primary_item != trial.primary_item:
         problem = _item_problem(session, user=user, key=data.primary_item)
         if problem:
             raise TrialProblems({"primary_item": problem})

@@ -139,7 +139,14 @@ def _page(
     summary = None if trial is None else summarise(session, trial=trial, today=today)
     periods = () if trial is None else service.trial_periods(trial)
     # Any rated item the patient tracks (built-in, pack or own) can be the primary item.
-    tracked = service.items_of(session, user_id=user.id).items(kind="rated", tracked=True)
+    items = service.items_of(session, user_id=user.id)
+    tracked = items.items(kind="rated", tracked=True)
+    # The preregistered item stays on offer (and chosen) even once it is no longer tracked, so
+    # changing the meaningful change alone never swaps the primary item silently.
+    preregistered = None if trial is None else items.get(trial.primary_item)
+    prereg_items = tracked
+    if preregistered is not None and preregistered not in tracked:
+        prereg_items = [preregistered, *tracked]
     return render(
         request,
         "trials/page.html",
@@ -153,6 +160,7 @@ def _page(
             "values": values or _defaults(user, tracked),
             "errors": errors or {},
             "items": tracked,
+            "prereg_items": prereg_items,
             "pair_table": [(k, smallest_p(k)) for k in range(MIN_PAIRS, MAX_PAIRS + 1)],
             "pairs_for_005": pairs_for_alpha(CONVENTIONAL_ALPHA),
             "message": _DONE.get(request.query_params.get("message", "")),

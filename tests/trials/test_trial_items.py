@@ -120,3 +120,24 @@ def test_a_trial_on_a_pack_item_is_analysed_with_the_own_item_beside_it(
     assert result["summary"][0].startswith("Brain fog was")
     text = " ".join(BeautifulSoup(browser.get("/trial").text, "html.parser").get_text(" ").split())
     assert "Brain fog (primary)" in text and "Tinnitus" in text
+
+
+def test_an_item_untracked_after_set_up_stays_the_primary_until_changed(
+    api: TestClient, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at(monkeypatch, START - timedelta(days=3))
+    _items(api)
+    created = _create(api, "pem")
+    assert created.status_code == 201
+    trial_id = created.json()["id"]  # type: ignore[attr-defined]
+    assert api.patch("/api/v1/items/pem", json={"tracked": False}).status_code == 200
+
+    page = BeautifulSoup(browser.get("/trial").text, "html.parser")
+    chosen = page.select_one("#pre-primary option[selected]")
+    assert chosen is not None and chosen["value"] == "pem"  # still offered, still chosen
+    changed = browser.post(
+        f"/trial/{trial_id}/preregistration", {"primary_item": "pem", "meaningful_change": "20"}
+    )
+    assert changed.status_code == 303
+    trial = api.get(f"/api/v1/self-trials/{trial_id}").json()
+    assert (trial["primary_item"], trial["meaningful_change"]) == ("pem", 20)
