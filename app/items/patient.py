@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from functools import lru_cache
+from typing import Any, Final, NamedTuple
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.items.catalogue import (
@@ -97,7 +99,7 @@ class Catalogue:
         ]
 
 
-def _own_item(row: OwnItem) -> Item:
+def _own_item(row: OwnItem | _OwnRow) -> Item:
     kind: Kind = "side_effect" if row.kind == "side_effect" else "rated"
     better: Polarity = row.better if row.better in ("lower", "higher", "neither") else "lower"  # type: ignore[assignment]
     return Item(
@@ -123,21 +125,66 @@ def _choices(session: Session, *, user_id: int) -> dict[str, ItemChoice]:
     return {choice.key: choice for choice in session.exec(statement)}
 
 
+class _OwnRow(NamedTuple):
+    key: str
+    kind: str
+    label: str
+    low_anchor: str
+    high_anchor: str
+    better: str
+    hidden: bool
+
+
+# Built once: every save reads the patient's catalogue, and building a statement costs more
+# than running it.
+_OWN_ROWS: Final = (
+    sa_select(
+        OwnItem.__table__.c.key,  # type: ignore[attr-defined]
+        *(OwnItem.__table__.c[name] for name in _OwnRow._fields[1:]),  # type: ignore[attr-defined]
+    )
+    .where(OwnItem.__table__.c.user_id == bindparam("user_id"))  # type: ignore[attr-defined]
+    .order_by(OwnItem.__table__.c.id)  # type: ignore[attr-defined]
+)
+_CHOICE_ROWS: Final = (
+    sa_select(
+        ItemChoice.__table__.c.key,  # type: ignore[attr-defined]
+        ItemChoice.__table__.c.tracked,  # type: ignore[attr-defined]
+        ItemChoice.__table__.c.position,  # type: ignore[attr-defined]
+    )
+    .where(ItemChoice.__table__.c.user_id == bindparam("user_id"))  # type: ignore[attr-defined]
+    .order_by(ItemChoice.__table__.c.key)  # type: ignore[attr-defined]
+)
+
+
 def catalogue_for(session: Session, *, user: User) -> Catalogue:
     """The whole catalogue with this patient's own items, tracked set and order."""
     assert user.id is not None
-    fixed = [
-        overall_item(user.condition) if item.key == "overall" else item for item in FIXED_ITEMS
-    ]
-    own = own_items(session, user_id=user.id)
-    choices = _choices(session, user_id=user.id)
+    connection = session.connection()
+    own = tuple(_OwnRow(*row) for row in connection.execute(_OWN_ROWS, {"user_id": user.id}))
+    choices = tuple(
+        (key, bool(tracked), int(position))
+        for key, tracked, position in connection.execute(_CHOICE_ROWS, {"user_id": user.id})
+    )
+    return _catalogue(user.condition, own, choices)
+
+
+@lru_cache(maxsize=512)
+def _catalogue(
+    condition: str | None,
+    own: tuple[_OwnRow, ...],
+    choice_rows: tuple[tuple[str, bool, int], ...],
+) -> Catalogue:
+    """The catalogue these rows make. A pure function of its arguments, so patients with the
+    same items (most keep the defaults) share one immutable catalogue."""
+    fixed = [overall_item(condition) if item.key == "overall" else item for item in FIXED_ITEMS]
+    choices = {key: (tracked, position) for key, tracked, position in choice_rows}
     rows: list[tuple[tuple[int, int, int], PatientItem]] = []
     defaults = [*fixed, *(_own_item(row) for row in own)]
     hidden = {row.key for row in own if row.hidden}
     for index, item in enumerate(defaults):
         choice = choices.get(item.key)
         if choice is not None:
-            tracked, position = choice.tracked, choice.position
+            tracked, position = choice
         else:
             tracked = item.key in _DEFAULT_TRACKED or (
                 item.source == "custom" and item.key not in hidden

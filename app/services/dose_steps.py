@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Final
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -71,12 +73,17 @@ def dose_label(dose_mg: float, dosing_time: str | None, *, mg_per_ml: float | No
     return label
 
 
+# Read on every save (a day's dose comes from its step): built once.
+_STEPS: Final = (
+    select(DoseStep)
+    .where(col(DoseStep.user_id) == bindparam("user_id"))
+    .order_by(col(DoseStep.start_date))
+)
+
+
 def list_steps(session: Session, *, user_id: int) -> list[DoseStep]:
     """The patient's steps in start-date order."""
-    statement = (
-        select(DoseStep).where(DoseStep.user_id == user_id).order_by(col(DoseStep.start_date))
-    )
-    return list(session.exec(statement))
+    return list(session.exec(_STEPS, params={"user_id": user_id}))
 
 
 def get_step(session: Session, *, user_id: int, step_id: int) -> DoseStep | None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -320,13 +321,16 @@ def _locked_entry(session: Session, *, user_id: int, day: date) -> DiaryEntry | 
     Two saves of one day from two app processes then run one after the other, and the second
     keeps the version the first wrote, not the one both read before either wrote.
     """
-    statement = (
-        select(DiaryEntry)
-        .where(DiaryEntry.user_id == user_id, DiaryEntry.day == day)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.exec(statement).first()
+    return session.exec(_LOCKED_ENTRY, params={"user_id": user_id, "day": day}).first()
+
+
+# Run on every save: built once (building a statement costs more than running it).
+_LOCKED_ENTRY: Final = (
+    select(DiaryEntry)
+    .where(col(DiaryEntry.user_id) == bindparam("user_id"), col(DiaryEntry.day) == bindparam("day"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
 
 
 # A save reads at most this many of a day's kept versions (a day edited 50,000 times still
