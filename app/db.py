@@ -7,6 +7,17 @@ is never held across an `await`, a thread hand-off or a wait for a thread. Route
 `Database` (an async dependency, no thread) and open their blocks themselves; dependencies that
 look something up (the signed-in patient, an owned row) open and close their own short read.
 
+Small, bounded units of work on SQLite (a diary save, the bearer-token lookup) may instead run
+right on the event loop: `await database.run_read(work)` / `run_write(work)`. Handing a unit
+to a worker thread and back costs more than the unit itself (SQLite is a library in this
+process; the thread hand-offs and the contention for the interpreter lock they bring cut save
+throughput by a third, measured with bench/write_path.py). They run inline only when nothing
+can make them wait: the write lock is free right now (never waited for on the loop), and their
+connections have no busy timeout, so another process's writer answers "busy" at once instead of
+stalling the loop; then the unit goes to a worker thread after all, as every other unit does.
+Commits that fsync (`sqlite_synchronous=FULL`) and PostgreSQL (a network round trip per
+statement) always use worker threads.
+
 SQLite allows one writer at a time. Left to itself, a second writer waits in SQLite's busy
 handler, which sleeps and polls (long tails under load), and a transaction that read first and
 writes later can fail with "database is locked" when another write landed in between. So on
@@ -19,7 +30,7 @@ requests run at once (`app.admission`), so no request ever waits for a connectio
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +38,9 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine, event, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
+from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
 
@@ -36,6 +49,9 @@ class DatabaseBusy(Exception):
     """The database could not take this write in time; the client should retry shortly."""
 
     retry_after = 1
+
+
+Result = TypeVar("Result")
 
 
 @dataclass
@@ -47,6 +63,45 @@ class Database:
     # Serialises this process's SQLite writers without SQLite's sleep-and-poll busy handler.
     write_lock: threading.Lock | None = field(default=None)
     write_wait_seconds: float = 5.0
+    # SQLite engines whose connections never wait for another process (busy_timeout 0), for
+    # units run on the event loop; None where units always go to a worker thread.
+    inline_reader: Engine | None = None
+    inline_writer: Engine | None = None
+
+    async def run_read(self, work: Callable[[Session], Result]) -> Result:
+        """`work(session)` in a reading block: on the event loop when that cannot wait (SQLite
+        in WAL mode: a reader waits for nobody), else in a worker thread. `work` must be small
+        and bounded: one or two indexed queries."""
+        if self.inline_reader is not None:
+            with Session(self.inline_reader, expire_on_commit=False) as session:
+                return work(session)
+        return await run_in_threadpool(self._read_work, work)
+
+    async def run_write(self, work: Callable[[Session], Result]) -> Result:
+        """`work(session)` in a writing block: on the event loop when the write lock is free
+        right now and SQLite takes the write at once, else in a worker thread (which waits for
+        the lock as `write()` does). `work` must be small and bounded, like one diary save."""
+        lock = self.write_lock
+        if self.inline_writer is not None and lock is not None and lock.acquire(blocking=False):
+            try:
+                with Session(self.inline_writer, expire_on_commit=False) as session:
+                    try:
+                        session.connection()  # BEGIN IMMEDIATE: another process's writer?
+                    except OperationalError:
+                        pass  # it holds SQLite's lock: wait for it in a thread, below
+                    else:
+                        return work(session)
+            finally:
+                lock.release()
+        return await run_in_threadpool(self._write_work, work)
+
+    def _read_work(self, work: Callable[[Session], Result]) -> Result:
+        with self.read() as session:
+            return work(session)
+
+    def _write_work(self, work: Callable[[Session], Result]) -> Result:
+        with self.write() as session:
+            return work(session)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -74,24 +129,29 @@ class Database:
                 lock.release()
 
     def dispose(self) -> None:
-        self.reader.dispose()
-        if self.writer is not self.reader:
-            self.writer.dispose()
+        engines = {self.reader, self.writer, self.inline_reader, self.inline_writer}
+        for engine in engines:
+            if engine is not None:
+                engine.dispose()
 
 
 def make_database(settings: Settings) -> Database:
     if not settings.is_sqlite:
         engine = make_engine(settings)
         return Database(reader=engine, writer=engine)
+    # A commit that fsyncs (FULL) takes milliseconds: never on the event loop.
+    inline = settings.sqlite_synchronous == "NORMAL"
     return Database(
         reader=make_engine(settings),
         writer=make_engine(settings, immediate=True),
         write_lock=threading.Lock(),
         write_wait_seconds=settings.write_wait_seconds,
+        inline_reader=make_engine(settings, wait_ms=0) if inline else None,
+        inline_writer=make_engine(settings, immediate=True, wait_ms=0) if inline else None,
     )
 
 
-def make_engine(settings: Settings, *, immediate: bool = False) -> Engine:
+def make_engine(settings: Settings, *, immediate: bool = False, wait_ms: int = 15_000) -> Engine:
     """An engine for the configured database, with timeouts on connecting and on statements.
 
     SQL parameters (emails, hashes, answers) never appear in error messages or logs.
@@ -132,7 +192,7 @@ def make_engine(settings: Settings, *, immediate: bool = False) -> Engine:
     synchronous = settings.sqlite_synchronous
 
     def set_pragmas(dbapi_connection: Any, record: Any) -> None:
-        _sqlite_pragmas(dbapi_connection, record, synchronous=synchronous)
+        _sqlite_pragmas(dbapi_connection, record, synchronous=synchronous, wait_ms=wait_ms)
 
     event.listen(engine, "connect", set_pragmas)
     # pysqlite's own transaction handling is switched off in _sqlite_pragmas; we begin
@@ -141,14 +201,16 @@ def make_engine(settings: Settings, *, immediate: bool = False) -> Engine:
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, synchronous: str = "NORMAL") -> None:
+def _sqlite_pragmas(
+    dbapi_connection: Any, _record: Any, *, synchronous: str = "NORMAL", wait_ms: int = 15_000
+) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     # Only another process's writer (a script, the reminder sender) is waited for here; this
-    # process's writers queue on the write lock.
-    cursor.execute("PRAGMA busy_timeout=15000")
+    # process's writers queue on the write lock. The event loop's connections wait for no one.
+    cursor.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
     # NORMAL (the default): in WAL mode a commit survives the app or the server process being
     # killed; a power cut or kernel crash may undo the last few. FULL also survives those, at
     # an fsync per save (about 3 ms here, measured with bench/save_entry.py: over the budget).

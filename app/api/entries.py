@@ -6,11 +6,12 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
+from sqlmodel import Session
 
 from app.api.errors import field_error
 from app.db import DatabaseDep
 from app.deps import ApiOwnedEntry, ApiUser
-from app.items.patient import catalogue_for
+from app.items.patient import Catalogue, catalogue_for
 from app.schemas import (
     BatchItemResult,
     BatchResult,
@@ -19,8 +20,7 @@ from app.schemas import (
     EntryPublic,
     OptionalDay,
 )
-from app.services import entries
-from app.services.dose_steps import list_steps
+from app.services import dose_steps, entries
 
 router = APIRouter(prefix="/entries", tags=["entries"])
 DiaryDay = Annotated[date, Path(alias="date", description="The diary day, YYYY-MM-DD")]
@@ -57,7 +57,7 @@ def save_batch(batch: EntryBatch, user: ApiUser, database: DatabaseDep) -> Batch
     try:
         with database.write() as session:
             outcomes = entries.save_batch(session, user=user, entries=batch.entries, source="api")
-            steps = list_steps(session, user_id=user.id)
+            steps = dose_steps.list_steps(session, user_id=user.id)
             catalogue = catalogue_for(session, user=user)
     except entries.DiaryDayRefused as refusal:
         loc: list[str | int] = ["body", "entries", refusal.index or 0, "date"]
@@ -76,7 +76,11 @@ def save_batch(batch: EntryBatch, user: ApiUser, database: DatabaseDep) -> Batch
             for item, outcome in zip(batch.entries, outcomes, strict=True)
         ],
         entries=[
-            entries.entry_public(outcome.entry, steps=steps, catalogue=catalogue)
+            entries.entry_public(
+                outcome.entry,
+                scheduled_dose_mg=dose_steps.scheduled_dose(steps, outcome.entry.day),
+                catalogue=catalogue,
+            )
             for outcome in outcomes
             if outcome.entry is not None
         ],
@@ -92,7 +96,7 @@ def save_batch(batch: EntryBatch, user: ApiUser, database: DatabaseDep) -> Batch
         409: {"description": "An older edit: a later change of the day was kept"},
     },
 )
-def put_entry(
+async def put_entry(
     day: DiaryDay, answers: EntryAnswers, user: ApiUser, database: DatabaseDep, response: Response
 ) -> EntryPublic:
     """Create or replace the entry of one diary day.
@@ -108,14 +112,21 @@ def put_entry(
     answers 409 again and stores nothing more.
     """
     assert user.id is not None
+    user_id = user.id
+
+    def save(session: Session) -> tuple[entries.SaveOutcome, float | None, Catalogue]:
+        # Read before the save, in its transaction: after the commit it would start another.
+        dose = dose_steps.dose_on(session, user_id=user_id, day=day)
+        catalogue = catalogue_for(session, user=user)
+        outcome = entries.save_entry(
+            session, user=user, day=day, answers=answers, source="api", catalogue=catalogue
+        )
+        return outcome, dose, catalogue
+
     try:
-        with database.write() as session:
-            # Read before the save, in its transaction: after the commit it would start another.
-            steps = list_steps(session, user_id=user.id)
-            catalogue = catalogue_for(session, user=user)
-            outcome = entries.save_entry(
-                session, user=user, day=day, answers=answers, source="api", catalogue=catalogue
-            )
+        # One bounded save (it reads at most REVISIONS_SCANNED kept versions): on the event
+        # loop when the write lock is free (see app.db).
+        outcome, dose, catalogue = await database.run_write(save)
     except entries.DiaryDayRefused as refusal:
         raise field_error(["path", "date"], str(refusal)) from None
     except entries.UnknownItem as unknown:
@@ -131,16 +142,16 @@ def put_entry(
             detail="This day was deleted after this edit was made; the edit is in its history.",
         )
     response.status_code = 201 if outcome.status == "created" else 200
-    return entries.entry_public(outcome.entry, steps=steps, catalogue=catalogue)
+    return entries.entry_public(outcome.entry, scheduled_dose_mg=dose, catalogue=catalogue)
 
 
 @router.get("/{date}", response_model=EntryPublic)
 def get_entry(entry: ApiOwnedEntry, user: ApiUser, database: DatabaseDep) -> EntryPublic:
     """One diary day."""
     with database.read() as session:
-        steps = list_steps(session, user_id=entry.user_id)
+        dose = dose_steps.dose_on(session, user_id=entry.user_id, day=entry.day)
         catalogue = catalogue_for(session, user=user)
-    return entries.entry_public(entry, steps=steps, catalogue=catalogue)
+    return entries.entry_public(entry, scheduled_dose_mg=dose, catalogue=catalogue)
 
 
 @router.delete("/{date}", status_code=204)

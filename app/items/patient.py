@@ -160,7 +160,7 @@ def catalogue_for(session: Session, *, user: User) -> Catalogue:
     """The whole catalogue with this patient's own items, tracked set and order."""
     assert user.id is not None
     connection = session.connection()
-    own = tuple(_OwnRow(*row) for row in connection.execute(_OWN_ROWS, {"user_id": user.id}))
+    own = tuple(_OwnRow._make(row) for row in connection.execute(_OWN_ROWS, {"user_id": user.id}))
     choices = tuple(
         (key, bool(tracked), int(position))
         for key, tracked, position in connection.execute(_CHOICE_ROWS, {"user_id": user.id})

@@ -173,6 +173,29 @@ def step_in_force(steps: Sequence[DoseStep], day: date) -> DoseStep | None:
     return current
 
 
+def scheduled_dose(steps: Sequence[DoseStep], day: date) -> float | None:
+    """The dose the schedule sets for `day` (steps in start-date order); None before any."""
+    step = step_in_force(steps, day)
+    return step.dose_mg if step is not None else None
+
+
+# What a saved day answers with: built once, and one number read instead of every step.
+_DOSE_ON: Final = (
+    select(col(DoseStep.dose_mg))
+    .where(
+        col(DoseStep.user_id) == bindparam("user_id"),
+        col(DoseStep.start_date) <= bindparam("day"),
+    )
+    .order_by(col(DoseStep.start_date).desc())
+    .limit(1)
+)
+
+
+def dose_on(session: Session, *, user_id: int, day: date) -> float | None:
+    """The dose the patient's schedule sets for `day`, read with one small query."""
+    return session.exec(_DOSE_ON, params={"user_id": user_id, "day": day}).first()
+
+
 def first_dose_day(steps: Sequence[DoseStep]) -> date | None:
     """The day of the first step with a dose above 0: the baseline ends the day before."""
     return next((step.start_date for step in steps if step.dose_mg > 0), None)

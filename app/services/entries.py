@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.items import OTHER_ANSWER_KEYS, RATED_KEYS, SIDE_EFFECT_KEYS
 from app.items.patient import Catalogue, catalogue_for
-from app.models import DiaryEntry, DoseStep, EntryRevision, User, utcnow
+from app.models import DiaryEntry, EntryRevision, User, utcnow
 from app.schemas import (
     EARLIEST_DIARY_DAY,
     DatedEntryAnswers,
@@ -26,7 +26,7 @@ from app.schemas import (
     EntryPublic,
     SaveStatus,
 )
-from app.services.dose_steps import format_day, list_steps, step_in_force
+from app.services.dose_steps import format_day, list_steps, scheduled_dose
 
 Source = Literal["web", "api", "sync", "import"]
 # A day's answers: the item values by kind, then the other answers (SPEC §2.3).
@@ -611,7 +611,7 @@ def list_revisions(
 
 
 def entry_public(
-    entry: DiaryEntry, *, steps: Sequence[DoseStep], catalogue: Catalogue
+    entry: DiaryEntry, *, scheduled_dose_mg: float | None, catalogue: Catalogue
 ) -> EntryPublic:
     """The API shape of an entry, with the dose the schedule sets for that day.
 
@@ -619,7 +619,6 @@ def entry_public(
     every item the day answers (null = not answered); the built-in rated items are at the
     top level too, as before items were data.
     """
-    step = step_in_force(steps, entry.day)
     values = answers_dict(entry)
     answered_ratings = values.pop("ratings")
     answered_effects = values.pop("side_effects")
@@ -636,7 +635,7 @@ def entry_public(
         ratings=ratings,
         side_effects=side_effects,
         **{key: answered_ratings.get(key) for key in RATED_KEYS},
-        scheduled_dose_mg=step.dose_mg if step else None,
+        scheduled_dose_mg=scheduled_dose_mg,
         source=entry.source,
         retrospective=entry.retrospective,
         created_at=entry.created_at,
@@ -654,7 +653,10 @@ def entries_public(session: Session, *, user: User, entries: Sequence[DiaryEntry
     assert user.id is not None
     steps = list_steps(session, user_id=user.id)
     catalogue = catalogue_for(session, user=user)
-    return [entry_public(entry, steps=steps, catalogue=catalogue) for entry in entries]
+    return [
+        entry_public(entry, scheduled_dose_mg=scheduled_dose(steps, entry.day), catalogue=catalogue)
+        for entry in entries
+    ]
 
 
 def check_in_due(session: Session, *, user_id: int, day: date) -> bool:
