@@ -23,7 +23,7 @@ def _threads_that_saved(app: FastAPI, api: TestClient, day: str) -> tuple[int, s
     database = app.state.database
     threads: set[str] = set()
 
-    def note(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def note(conn, cursor, statement, parameters, context, executemany):
         if "diary_entry" in statement:
             threads.add(threading.current_thread().name)
 
