@@ -80,6 +80,10 @@ def serve(url: str, folder: str, port: int) -> None:
     def bare(day: str, body: dict[str, Any]) -> dict[str, Any]:
         return {"date": day, **body}
 
+    @app.put("/__bench__/bare-async/{day}")
+    async def bare_async(day: str, body: dict[str, Any]) -> dict[str, Any]:
+        return {"date": day, **body}
+
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
@@ -194,8 +198,10 @@ def interference(base: str, seconds: float = 15.0) -> dict[str, Any]:
                 ok = response.status_code == 200 and response.content.startswith(b"%PDF")
                 counts["pdfs" if ok else "pdf_failures"] += 1
 
-    load = [threading.Thread(target=importing)] + [
-        threading.Thread(target=pulling) for _ in range(4)
+    importers = int(os.environ.get("BENCH_IMPORTERS", "1"))
+    pullers = int(os.environ.get("BENCH_PDF_PULLERS", "4"))
+    load = [threading.Thread(target=importing) for _ in range(importers)] + [
+        threading.Thread(target=pulling) for _ in range(pullers)
     ]
     for thread in load:
         thread.start()

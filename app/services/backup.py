@@ -32,6 +32,7 @@ from pydantic import (
 )
 from sqlmodel import Session, col, select
 
+from app.db import PreparedRows, prepare_rows
 from app.items import KEY_PATTERN, RATED_KEYS, SIDE_EFFECT_KEYS
 from app.items import patient as items
 from app.items.catalogue import CUSTOM_PREFIX
@@ -503,6 +504,10 @@ class ImportPlan:
     new_decisions: list[BackupStepDecision] = field(default_factory=list)
     reminders: RemindersSettingsIn | None = None
     new_trials: list[BackupSelfTrial] = field(default_factory=list)
+    # The new days and kept versions as table rows in the driver's form, made while checking
+    # (no write lock held) and written with one multi-row insert each.
+    day_rows: PreparedRows | None = None
+    revision_rows: PreparedRows | None = None
 
     @property
     def changes_anything(self) -> bool:
@@ -868,7 +873,57 @@ def plan_import(
 
     if errors:
         raise ImportRefused(errors)
+    plan.day_rows = prepare_rows(session, DiaryEntry, _day_rows(plan, user=user, now=utcnow()))
+    plan.revision_rows = prepare_rows(
+        session,
+        EntryRevision,
+        [_revision_table_row(revision, user_id=user.id) for revision in plan.new_revisions],
+    )
     return plan
+
+
+def _day_rows(plan: ImportPlan, *, user: User, now: datetime) -> list[dict[str, Any]]:
+    """The new days as `diary_entry` rows.
+
+    A day is retrospective by the rule every save follows (first saved after the end of the
+    next day). The file's word is trusted only when this server sealed it; otherwise the day
+    is judged as first saved now, so a crafted file cannot pass back-filled days off as kept
+    on time. (Its times are kept as the file says.)
+    """
+    rows = []
+    for row in plan.new_days:
+        retrospective = row.retrospective
+        if not plan.provenance_trusted:
+            retrospective = row.retrospective or entries.is_retrospective(
+                row.date, first_saved=now, timezone=user.timezone
+            )
+        rows.append(
+            {
+                "user_id": user.id,
+                "day": row.date,
+                "source": row.source,
+                "retrospective": retrospective,
+                "created_at": as_utc(row.created_at) if row.created_at else now,
+                "updated_at": as_utc(row.updated_at) if row.updated_at else now,
+                "client_id": row.client_id,
+                "client_edited_at": as_utc(row.client_edited_at) if row.client_edited_at else None,
+                **_flat_answers(row),
+            }
+        )
+    return rows
+
+
+def _revision_table_row(revision: BackupRevision, *, user_id: int) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "day": revision.date,
+        "data": revision.data,
+        "source": revision.source,
+        "saved_at": as_utc(revision.saved_at),
+        "replaced_at": as_utc(revision.replaced_at),
+        "reason": revision.reason,
+        "edit_key": entries.snapshot_edit_key(revision.data),
+    }
 
 
 def _plan_the_plan(
@@ -947,29 +1002,8 @@ def apply_import(session: Session, *, user: User, plan: ImportPlan) -> None:
                     updated_at=as_utc(step.updated_at) if step.updated_at else now,
                 )
             )
-        for row in plan.new_days:
-            # A day is retrospective by the rule every save follows (first saved after the end
-            # of the next day). The file's word is trusted only when this server sealed it;
-            # otherwise the day is judged as first saved now, so a crafted file cannot pass
-            # back-filled days off as kept on time. (Its times are kept as the file says.)
-            retrospective = row.retrospective
-            if not plan.provenance_trusted:
-                retrospective = row.retrospective or entries.is_retrospective(
-                    row.date, first_saved=now, timezone=user.timezone
-                )
-            session.add(
-                DiaryEntry(
-                    user_id=user.id,
-                    day=row.date,
-                    source=row.source,
-                    retrospective=retrospective,
-                    created_at=as_utc(row.created_at) if row.created_at else now,
-                    updated_at=as_utc(row.updated_at) if row.updated_at else now,
-                    client_id=row.client_id,
-                    client_edited_at=as_utc(row.client_edited_at) if row.client_edited_at else None,
-                    **_flat_answers(row),
-                )
-            )
+        if plan.day_rows is not None:
+            plan.day_rows.insert(session)
         for row in plan.replaced_days:
             # The account's version goes to the day's history; the file's becomes current.
             answers = EntryAnswers.model_validate(row.model_dump(include=set(_ANSWER_FIELDS)))
@@ -982,19 +1016,8 @@ def apply_import(session: Session, *, user: User, plan: ImportPlan) -> None:
                 reason="imported",
                 commit=False,
             )
-        for revision in plan.new_revisions:
-            session.add(
-                EntryRevision(
-                    user_id=user.id,
-                    day=revision.date,
-                    data=revision.data,
-                    source=revision.source,
-                    saved_at=as_utc(revision.saved_at),
-                    replaced_at=as_utc(revision.replaced_at),
-                    reason=revision.reason,
-                    edit_key=entries.snapshot_edit_key(revision.data),
-                )
-            )
+        if plan.revision_rows is not None:
+            plan.revision_rows.insert(session)
         _apply_the_plan(session, user_id=user.id, plan=plan, now=now)
         self_trials.restore_rows(
             session, user_id=user.id, rows=[row.model_dump(mode="json") for row in plan.new_trials]
