@@ -194,6 +194,7 @@ def interference(base: str, seconds: float = 15.0) -> dict[str, Any]:
     backup = nine_megabyte_backup()
     stop = threading.Event()
     counts = {"imports": 0, "pdfs": 0, "import_failures": 0, "pdf_failures": 0}
+    pdf_statuses: dict[int, int] = {}  # of the PDF pulls that did not get a PDF
 
     # Fresh accounts to import into, made beforehand: signing up (a slow password hash) is
     # not part of what is measured.
@@ -217,6 +218,10 @@ def interference(base: str, seconds: float = 15.0) -> dict[str, Any]:
                 response = client.get(pdf_url)
                 ok = response.status_code == 200 and response.content.startswith(b"%PDF")
                 counts["pdfs" if ok else "pdf_failures"] += 1
+                if not ok:
+                    pdf_statuses[response.status_code] = (
+                        pdf_statuses.get(response.status_code, 0) + 1
+                    )
 
     pullers = int(os.environ.get("BENCH_PDF_PULLERS", "4"))
     load = [threading.Thread(target=importing) for _ in range(importers)] + [
@@ -248,6 +253,7 @@ def interference(base: str, seconds: float = 15.0) -> dict[str, Any]:
         "p50": statistics.median(latencies),
         "p99": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
         "statuses": statuses,
+        "pdf_statuses": pdf_statuses,
         **counts,
     }
 
@@ -336,7 +342,7 @@ def run(label: str, url: str, folder: str) -> None:
             f"p50 {mixed['p50']:.1f} ms, p99 {mixed['p99']:.1f} ms over {mixed['saves']} saves "
             f"(budget p99 <= 100 ms); {mixed['imports']} imports, {mixed['pdfs']} PDFs done, "
             f"statuses {mixed['statuses']}, failures {mixed['import_failures']} import / "
-            f"{mixed['pdf_failures']} PDF"
+            f"{mixed['pdf_failures']} PDF {mixed['pdf_statuses']}"
         )
         storm = overload(base, tokens[:4])
         print(
