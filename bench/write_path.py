@@ -70,8 +70,9 @@ request = function()
 end
 local pause = tonumber(os.getenv("BENCH_PAUSE_MS") or "")
 if pause then
-  -- Each connection is one phone: it waits this long between saves.
-  delay = function() return pause end
+  -- Each connection is one phone: between its saves it waits a random time, on average
+  -- `pause` ms, so 20 phones do not all send at the same instant forever after.
+  delay = function() return math.random(0, 2 * pause) end
 end
 """
 
