@@ -69,11 +69,14 @@ class Database:
     # units run on the event loop; None where units always go to a worker thread.
     inline_reader: Engine | None = None
     inline_writer: Engine | None = None
+    # PostgreSQL: the reader's pool in autocommit, for `run_read`'s one-statement lookups.
+    quick_reader: Engine | None = None
 
     async def run_read(self, work: Callable[[Session], Result]) -> Result:
         """`work(session)` in a reading block: on the event loop when that cannot wait (SQLite
         in WAL mode: a reader waits for nobody), else in a worker thread. `work` must be small
-        and bounded: one or two indexed queries."""
+        and bounded: one indexed query (on PostgreSQL it runs in autocommit, so two queries
+        would not share a snapshot)."""
         if self.inline_reader is not None:
             with Session(self.inline_reader, expire_on_commit=False) as session:
                 return work(session)
@@ -98,7 +101,9 @@ class Database:
         return await run_in_threadpool(self._write_work, work)
 
     def _read_work(self, work: Callable[[Session], Result]) -> Result:
-        with self.read() as session:
+        # Autocommit where the engine has it (PostgreSQL): one statement, one round trip,
+        # without BEGIN and ROLLBACK around it.
+        with Session(self.quick_reader or self.reader, expire_on_commit=False) as session:
             return work(session)
 
     def _write_work(self, work: Callable[[Session], Result]) -> Result:
@@ -132,6 +137,7 @@ class Database:
 
     def dispose(self) -> None:
         engines = {self.reader, self.writer, self.inline_reader, self.inline_writer}
+        engines.discard(self.quick_reader)  # shares the reader's pool
         for engine in engines:
             if engine is not None:
                 engine.dispose()
@@ -140,7 +146,8 @@ class Database:
 def make_database(settings: Settings) -> Database:
     if not settings.is_sqlite:
         engine = make_engine(settings)
-        return Database(reader=engine, writer=engine)
+        quick = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return Database(reader=engine, writer=engine, quick_reader=quick)
     # A commit that fsyncs (FULL) takes milliseconds: never on the event loop.
     inline = settings.sqlite_synchronous == "NORMAL"
     return Database(
@@ -171,7 +178,10 @@ def make_engine(settings: Settings, *, immediate: bool = False, wait_ms: int = 1
         ).strip()
         return create_engine(
             settings.database_url,
-            pool_pre_ping=True,
+            # No ping before every use (a round trip per block): a connection the server
+            # dropped (a restart) is replaced when next used, at worst after one request
+            # answered 503 with Retry-After (tests/robustness/test_postgres_reconnect.py).
+            pool_pre_ping=False,
             # Every request the app admits at once can hold one connection (see app.admission),
             # plus a few for background work; a wait for one is a fault, answered 503 quickly.
             pool_size=settings.database_pool_size,

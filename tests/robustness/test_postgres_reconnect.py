@@ -1,0 +1,34 @@
+"""PostgreSQL drops the app's connections (a restart, a failover): the app answers at worst a
+503 with Retry-After, then carries on with new connections. Pooled connections are not pinged
+before every use (a round trip per request), so this is the promise that replaces the ping."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import event, text
+
+pytestmark = pytest.mark.postgres_only  # the server's own connection handling is tested
+
+
+def test_the_app_recovers_by_itself_when_the_server_drops_its_connections(
+    app: FastAPI, api: TestClient
+) -> None:
+    engine = app.state.database.writer
+    app_connections: set[int] = set()
+    event.listen(engine, "connect", lambda dbapi, _: app_connections.add(dbapi.info.backend_pid))
+    engine.dispose()  # every connection from here on is noted
+    for day in ("2026-03-01", "2026-03-02", "2026-03-03"):
+        assert api.put(f"/api/v1/entries/{day}", json={"pain": 20}).status_code == 201
+    assert app_connections
+    with engine.connect() as admin:
+        for pid in app_connections - {admin.connection.dbapi_connection.info.backend_pid}:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    statuses = [api.get("/api/v1/entries").status_code for _ in range(6)]
+    failures = [status for status in statuses if status != 200]
+    assert all(status == 503 for status in failures), statuses
+    assert len(failures) <= 2, statuses  # the pool is replaced after the first failure
+    assert statuses[-3:] == [200, 200, 200], statuses
+    saved = api.put("/api/v1/entries/2026-03-04", json={"pain": 25})
+    assert saved.status_code == 201
