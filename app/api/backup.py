@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -59,11 +59,13 @@ async def read_limited(request: Request) -> bytes:
 
 
 def run_import(
-    database: Database, user: User, document: Any, *, dry_run: bool, seal_key: str
+    database: Database, user: User, raw: bytes, *, dry_run: bool, seal_key: str
 ) -> ImportSummary:
-    """Plan the import reading only (422 naming every bad row) and, unless a dry run, write it
-    in one short transaction: the checks hold no write lock."""
+    """Read the file and plan the import reading only (422 naming every bad row) and, unless a
+    dry run, write it in one short transaction: the checks hold no write lock. In a worker
+    thread: parsing megabytes of JSON on the event loop would stall every other request."""
     try:
+        document = backup.read_document(raw)
         with database.read() as session:
             plan = backup.plan_import(session, user=user, document=document, seal_key=seal_key)
         if not dry_run:
@@ -95,15 +97,12 @@ async def import_backup(
     dry_run: Annotated[bool, Query(description="Only report what would change")] = False,
 ) -> ImportSummary:
     """Take a backup back into this account, all or nothing (docs/backup-format.md)."""
-    try:
-        document = backup.read_document(await read_limited(request))
-    except backup.ImportRefused as refused:
-        raise HTTPException(status_code=422, detail=backup.error_details(refused.errors)) from None
+    raw = await read_limited(request)
     return await run_in_threadpool(
         run_import,
         database,
         user,
-        document,
+        raw,
         dry_run=dry_run,
         seal_key=request.app.state.secret_key,
     )

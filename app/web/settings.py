@@ -96,13 +96,12 @@ def _import_page(
     *,
     errors: list[backup.RowError] | None = None,
     plan: backup.ImportPlan | None = None,
-    document: Any = None,
+    payload: str = "",
     user: User | None = None,
     status_code: int = 200,
 ) -> Response:
     context: dict[str, Any] = {"errors": errors or [], "plan": None, "done": None}
     if plan is not None and user is not None:
-        payload = _pack(document)
         issued = str(int(time.time()))
         context.update(
             plan=plan,
@@ -147,12 +146,20 @@ async def upload_backup(request: Request, database: DatabaseDep, user: WebUser) 
         problem = backup.RowError((), backup.too_large_message())
         return _import_page(request, errors=[problem], status_code=413)
     try:
-        document = backup.read_document(raw)
         seal_key = request.app.state.secret_key
-        plan = await run_in_threadpool(_plan, database, user, document, seal_key)
+        plan, payload = await run_in_threadpool(_preview, database, user, raw, seal_key)
     except backup.ImportRefused as refused:
         return _import_page(request, errors=refused.errors, status_code=422)
-    return _import_page(request, plan=plan, document=document, user=user)
+    return _import_page(request, plan=plan, payload=payload, user=user)
+
+
+def _preview(
+    database: Database, user: User, raw: bytes, seal_key: str
+) -> tuple[backup.ImportPlan, str]:
+    """The file read, checked and packed for the confirm form. In a worker thread: parsing and
+    compressing megabytes on the event loop would stall every other request."""
+    document = backup.read_document(raw)
+    return _plan(database, user, document, seal_key), _pack(document)
 
 
 def _plan(database: Database, user: User, document: Any, seal_key: str) -> backup.ImportPlan:
