@@ -4,6 +4,7 @@ can make them wait, and otherwise go to a worker thread without stalling anyone 
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 import time
 
@@ -15,6 +16,7 @@ from sqlalchemy import event
 
 from app.config import Settings
 from app.db import make_database
+from app.main import SWITCH_INTERVAL_SECONDS, create_app
 
 pytestmark = pytest.mark.sqlite_only  # SQLite's own locks are what is tested here
 
@@ -97,3 +99,11 @@ def test_fsyncing_commits_never_run_on_the_event_loop(settings: Settings) -> Non
     finally:
         full.dispose()
         normal.dispose()
+
+
+def test_the_server_asks_busy_threads_to_hand_the_interpreter_back_quickly(
+    settings: Settings,
+) -> None:
+    sys.setswitchinterval(0.005)  # Python's default
+    with TestClient(create_app(settings)):
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_SECONDS)
