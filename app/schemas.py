@@ -472,6 +472,7 @@ class ImportSummary(BaseModel):
     dose_plan_restored: bool = False
     reminders_restored: bool = False
     own_items_added: int = 0
+    self_trials_added: int = 0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -200,7 +200,7 @@ def interference(base: str, seconds: float = 15.0) -> dict[str, Any]:
     # Fresh accounts to import into, made beforehand: signing up (a slow password hash) is
     # not part of what is measured.
     importers = int(os.environ.get("BENCH_IMPORTERS", "1"))
-    accounts = [sign_up(base, f"importer{number}@example.org") for number in range(30 * importers)]
+    accounts = [sign_up(base, f"importer{number}@example.org") for number in range(60 * importers)]
 
     def importing() -> None:
         while not stop.is_set() and accounts:

@@ -159,6 +159,8 @@ _CHOICE_ROWS: Final = (
 def catalogue_for(session: Session, *, user: User) -> Catalogue:
     """The whole catalogue with this patient's own items, tracked set and order."""
     assert user.id is not None
+    if session.autoflush:
+        session.flush()  # plain table reads do not flush by themselves: see pending changes too
     connection = session.connection()
     own = tuple(_OwnRow._make(row) for row in connection.execute(_OWN_ROWS, {"user_id": user.id}))
     choices = tuple(

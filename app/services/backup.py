@@ -200,6 +200,10 @@ class BackupItems(BaseModel):
     tracked: list[Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=64)]] | None = (
         None
     )
+    # The item the summaries lead with, chosen by the patient (none: pain).
+    primary_item: Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=64)] | None = (
+        None
+    )
 
 
 class BackupRevision(BaseModel):
@@ -294,6 +298,7 @@ def _items_section(session: Session, *, user: User) -> dict[str, Any]:
             for row in items.own_items(session, user_id=user.id)
         ],
         "tracked": [item.key for item in catalogue.items(tracked=True)],
+        "primary_item": user.primary_item,
     }
 
 
@@ -538,6 +543,7 @@ class ImportPlan:
             "dose_plan_restored": self.plan is not None,
             "reminders_restored": self.reminders is not None,
             "own_items_added": len(self.new_own_items),
+            "self_trials_added": len(self.new_trials),
         }
 
 
@@ -1052,6 +1058,11 @@ def _apply_items(session: Session, *, user: User, plan: ImportPlan) -> None:
         session.add(user)
     if plan.items.tracked is not None:
         items.set_order(session, user=user, tracked_keys=plan.items.tracked)
+    if plan.items.primary_item is not None:
+        # Kept as the file says: while it is not a tracked rated item the summaries lead
+        # with pain, as they do when the patient stops tracking their chosen item.
+        user.primary_item = plan.items.primary_item
+        session.add(user)
     session.flush()
 
 

@@ -39,7 +39,13 @@ YOURS = "That is not your password."
 _PAYLOAD_CHUNK = 512 * 1024
 # A preview is good for an hour; after that the patient uploads the file again.
 _PREVIEW_SECONDS = 3600
-_IMPORT_COUNTS = ("days_added", "days_replaced", "dose_steps_added", "revisions_added")
+_IMPORT_COUNTS = (
+    "days_added",
+    "days_replaced",
+    "dose_steps_added",
+    "revisions_added",
+    "self_trials_added",
+)
 
 
 @router.get("", response_class=HTMLResponse)

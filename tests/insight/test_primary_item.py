@@ -160,3 +160,27 @@ def test_an_own_item_can_be_primary_and_an_untracked_one_falls_back_to_pain(
     set_order(session, user=user, tracked_keys=tracked)
     assert api.get("/api/v1/comparison").json()["primary_item"] == "pain"
     assert "Now: Pain" in words(browser.get("/compare/main-item").text, "main")
+
+
+def test_the_chosen_main_item_travels_in_the_backup(
+    browser: Browser, api: TestClient, client: TestClient, session: Session, user: User
+) -> None:
+    assert browser.post("/compare/main-item", {"primary_item": "fatigue"}).status_code == 303
+    backup = api.get("/api/v1/export").json()
+    assert backup["items"]["primary_item"] == "fatigue"
+
+    from tests.factories import PASSWORD, make_user
+
+    other = make_user(session, email="restored@example.org")
+    token = client.post("/api/v1/auth/token", json={"email": other.email, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    assert other.primary_item is None
+    assert client.post("/api/v1/import", json=backup, headers=headers).status_code == 200
+    session.expire_all()
+    restored = session.get(User, other.id)
+    assert restored is not None and restored.primary_item == "fatigue"
+
+    backup["items"]["primary_item"] = "not a key!"
+    refused = client.post("/api/v1/import", json=backup, headers=headers)
+    assert refused.status_code == 422
+    assert "primary_item" in refused.text

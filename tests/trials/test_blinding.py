@@ -231,8 +231,10 @@ def test_backup_keeps_the_trial_sealed_and_restores_it(
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     imported = client.post("/api/v1/import", json=backup, headers=headers)
     assert imported.status_code == 200, imported.text
+    assert imported.json()["self_trials_added"] == 2
     again = client.post("/api/v1/import", json=backup, headers=headers)
     assert again.status_code == 200
+    assert again.json()["self_trials_added"] == 0  # the same sealed trials are not added twice
     restored = client.get("/api/v1/self-trials", headers=headers).json()
     assert len(restored) == 2
     unblinded = next(t for t in restored if t["status"] == "unblinded")

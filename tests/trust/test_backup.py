@@ -94,6 +94,7 @@ def test_the_backup_holds_every_stored_field(api: TestClient, user: User) -> Non
         "condition": None,
         "own": [],
         "tracked": [*RATED_KEYS, *SIDE_EFFECT_KEYS],
+        "primary_item": None,
     }
     assert document["account"] == {"email": user.email, "timezone": "UTC"}
     datetime.fromisoformat(document["exported_at"])
@@ -328,6 +329,7 @@ def test_the_preview_says_what_will_change_and_writes_nothing(
         "dose_plan_restored": False,
         "reminders_restored": False,
         "own_items_added": 0,
+        "self_trials_added": 0,
     }
     assert count_rows(session, user) == before
 
