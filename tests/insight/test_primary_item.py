@@ -158,6 +158,7 @@ def test_an_own_item_can_be_primary_and_an_untracked_one_falls_back_to_pain(
     assert browser.post("/compare/main-item", {"primary_item": "fatigue"}).status_code == 303
     tracked = [key for key in options(browser) if key != "fatigue"]
     set_order(session, user=user, tracked_keys=tracked)
+    session.commit()  # set_order leaves the commit to its caller
     assert api.get("/api/v1/comparison").json()["primary_item"] == "pain"
     assert "Now: Pain" in words(browser.get("/compare/main-item").text, "main")
 
