@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import mimetypes
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -103,9 +105,24 @@ def _pdf_process() -> ProcessPoolExecutor:
         if _process is None:
             # "spawn": a fresh interpreter, not a fork of a process full of threads.
             _process = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_end_with_parent,
+                initargs=(os.getpid(),),
             )
         return _process
+
+
+def _end_with_parent(parent: int) -> None:
+    """In the PDF worker: exit once the app's process is gone (a restart, a crash, SIGTERM).
+    Without this the worker outlived the server, a 250 MB process left by every restart."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def pdf_response(pdf: bytes, filename: str, *, attachment: bool) -> Response:
