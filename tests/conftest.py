@@ -49,8 +49,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not item.get_closest_marker("postgres_only")]
 
 
-def migrate(database_url: str) -> None:
-    """Run every Alembic migration against `database_url`, as `alembic upgrade head` does."""
+def migrate(database_url: str, revision: str = "head", *, down: bool = False) -> None:
+    """Migrate `database_url` up to `revision` (by default every migration, as `alembic upgrade
+    head` does), or down to it."""
     config = Config(str(ROOT / "alembic.ini"))
     config.attributes["configure_logging"] = False
     with pytest.MonkeyPatch.context() as patch:
@@ -59,7 +60,7 @@ def migrate(database_url: str) -> None:
 
         get_settings.cache_clear()
         try:
-            command.upgrade(config, "head")
+            (command.downgrade if down else command.upgrade)(config, revision)
         finally:
             get_settings.cache_clear()
 

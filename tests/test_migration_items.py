@@ -7,11 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, inspect, text
 
-from tests.conftest import POSTGRES_URL, ROOT, reset_postgres_schema
+from tests.conftest import POSTGRES_URL, migrate, reset_postgres_schema
 
 BEFORE = "8927b05a5ae2"
 ITEMS = "cc2019828731"
@@ -28,26 +26,12 @@ def database(tmp_path: Path) -> Iterator[str]:
     reset_postgres_schema(POSTGRES_URL, schema)
 
 
-def _to(database_url: str, revision: str, *, down: bool = False) -> None:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["configure_logging"] = False
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DATABASE_URL", database_url)
-        from app.config import get_settings
-
-        get_settings.cache_clear()
-        try:
-            (command.downgrade if down else command.upgrade)(config, revision)
-        finally:
-            get_settings.cache_clear()
-
-
 def _json(value: object) -> object:
     return json.loads(value) if isinstance(value, str) else value
 
 
 def test_old_rows_move_into_ratings_and_side_effects_and_back(database: str) -> None:
-    _to(database, BEFORE)
+    migrate(database, BEFORE)
     engine = create_engine(database)
     with engine.begin() as connection:
         connection.execute(
@@ -71,7 +55,7 @@ def test_old_rows_move_into_ratings_and_side_effects_and_back(database: str) -> 
         )
     engine.dispose()
 
-    _to(database, ITEMS)
+    migrate(database, ITEMS)
     engine = create_engine(database)
     with engine.connect() as connection:
         rows = connection.execute(
@@ -103,7 +87,7 @@ def test_old_rows_move_into_ratings_and_side_effects_and_back(database: str) -> 
     assert _json(rows[1][1]) == {"insomnia": 0}
     assert "pain" not in columns and "ratings" in columns
 
-    _to(database, BEFORE, down=True)
+    migrate(database, BEFORE, down=True)
     engine = create_engine(database)
     with engine.connect() as connection:
         back = connection.execute(

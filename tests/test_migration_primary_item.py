@@ -6,11 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, inspect, text
 
-from tests.conftest import POSTGRES_URL, ROOT, reset_postgres_schema
+from tests.conftest import POSTGRES_URL, migrate, reset_postgres_schema
 
 BEFORE = "a83816e8bed9"
 PRIMARY = "a13f0c2d9e51"
@@ -27,20 +25,6 @@ def database(tmp_path: Path) -> Iterator[str]:
     reset_postgres_schema(POSTGRES_URL, schema)
 
 
-def _to(database_url: str, revision: str, *, down: bool = False) -> None:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["configure_logging"] = False
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DATABASE_URL", database_url)
-        from app.config import get_settings
-
-        get_settings.cache_clear()
-        try:
-            (command.downgrade if down else command.upgrade)(config, revision)
-        finally:
-            get_settings.cache_clear()
-
-
 def _columns(database_url: str) -> set[str]:
     engine = create_engine(database_url)
     try:
@@ -50,7 +34,7 @@ def _columns(database_url: str) -> set[str]:
 
 
 def test_the_main_item_column_comes_and_goes_and_accounts_survive(database: str) -> None:
-    _to(database, BEFORE)
+    migrate(database, BEFORE)
     engine = create_engine(database)
     with engine.begin() as connection:
         connection.execute(
@@ -61,7 +45,7 @@ def test_the_main_item_column_comes_and_goes_and_accounts_survive(database: str)
         )
     engine.dispose()
 
-    _to(database, PRIMARY)
+    migrate(database, PRIMARY)
     assert "primary_item" in _columns(database)
     engine = create_engine(database)
     with engine.begin() as connection:
@@ -70,12 +54,12 @@ def test_the_main_item_column_comes_and_goes_and_accounts_survive(database: str)
         connection.execute(text("UPDATE \"user\" SET primary_item = 'fatigue' WHERE id = 1"))
     engine.dispose()
 
-    _to(database, BEFORE, down=True)
+    migrate(database, BEFORE, down=True)
     assert "primary_item" not in _columns(database)
     engine = create_engine(database)
     with engine.connect() as connection:
         assert connection.execute(text('SELECT email FROM "user"')).scalar_one() == "a@example.org"
     engine.dispose()
 
-    _to(database, "head")
+    migrate(database, "head")
     assert "primary_item" in _columns(database)
