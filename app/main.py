@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import re
@@ -48,8 +49,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # of the default 5 ms roughly halved the slowest saves during imports
         # (bench/write_path.py: p99 about 240 -> 140 ms on two cores).
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+        # The objects the server is made of (modules, routes, models: about 300,000) live as
+        # long as it does, yet every full garbage collection walked them all, holding the
+        # interpreter lock for 150-200 ms: after each 9 MB import, say, every request stood
+        # still (bench/write_path.py). Frozen, a collection walks only what requests made.
+        gc.freeze()
+        app.state.database.start()
         yield
         app.state.database.dispose()
+        gc.unfreeze()  # collectable again (a test process starts many apps)
 
     app = FastAPI(
         title="LDN Diary API",
