@@ -15,8 +15,10 @@ throughput by a third, measured with bench/write_path.py). They run inline only 
 can make them wait: the write lock is free right now (never waited for on the loop), and their
 connections have no busy timeout, so another process's writer answers "busy" at once instead of
 stalling the loop; then the unit goes to a worker thread after all, as every other unit does.
-Commits that fsync (`sqlite_synchronous=FULL`) and PostgreSQL (a network round trip per
-statement) always use worker threads.
+Commits that fsync (`sqlite_synchronous=FULL`) always use worker threads. On PostgreSQL these
+units run on the event loop too, through the driver's asynchronous connections (`loop_engine`):
+the same code, but each statement's network round trip lets the loop serve others meanwhile
+instead of holding a worker thread (SQLAlchemy's `AsyncSession.run_sync`).
 
 SQLite allows one writer at a time. Left to itself, a second writer waits in SQLite's busy
 handler, which sleeps and polls (long tails under load), and a transaction that read first and
@@ -36,20 +38,23 @@ without blocking readers or writers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine, event, make_url
 from sqlalchemy import insert as sa_insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
@@ -68,6 +73,8 @@ class DatabaseBusy(Exception):
 
 
 Result = TypeVar("Result")
+# One statement, one round trip: no BEGIN and ROLLBACK around a lookup.
+AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 
 
 @dataclass
@@ -83,8 +90,10 @@ class Database:
     # units run on the event loop; None where units always go to a worker thread.
     inline_reader: Engine | None = None
     inline_writer: Engine | None = None
-    # PostgreSQL: the reader's pool in autocommit, for `run_read`'s one-statement lookups.
+    # PostgreSQL: the reader's pool in autocommit, for one-statement lookups in a thread.
     quick_reader: Engine | None = None
+    # PostgreSQL: asynchronous connections for `run_read` and `run_write` on the event loop.
+    loop_engine: AsyncEngine | None = None
     # SQLite: copies the write-ahead log into the database file, once `start()` is called.
     checkpointer: WalCheckpointer | None = None
 
@@ -101,6 +110,8 @@ class Database:
         if self.inline_reader is not None:
             with Session(self.inline_reader, expire_on_commit=False) as session:
                 return work(session)
+        if self.loop_engine is not None:
+            return await self._on_loop(work, self.loop_engine.execution_options(**AUTOCOMMIT))
         return await run_in_threadpool(self._read_work, work)
 
     async def run_write(self, work: Callable[[Session], Result]) -> Result:
@@ -119,7 +130,15 @@ class Database:
                         return work(session)
             finally:
                 lock.release()
+        if self.loop_engine is not None:
+            return await self._on_loop(work, self.loop_engine)
         return await run_in_threadpool(self._write_work, work)
+
+    async def _on_loop(self, work: Callable[[Session], Result], engine: AsyncEngine) -> Result:
+        """`work(session)` on the event loop, its statements awaited on the async driver."""
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            # sqlmodel's AsyncSession wraps a sqlmodel Session: that is what `work` gets.
+            return await session.run_sync(lambda sync: work(cast(Session, sync)))
 
     def _read_work(self, work: Callable[[Session], Result]) -> Result:
         # Autocommit where the engine has it (PostgreSQL): one statement, one round trip,
@@ -156,9 +175,19 @@ class Database:
             if lock is not None:
                 lock.release()
 
+    async def aclose(self) -> None:
+        """`dispose()`, from the event loop the asynchronous connections were used on."""
+        if self.loop_engine is not None:
+            await self.loop_engine.dispose()
+            self.loop_engine = None
+        self.dispose()
+
     def dispose(self) -> None:
         if self.checkpointer is not None:
             self.checkpointer.stop()
+        if self.loop_engine is not None:  # not closed by aclose() (no lifespan ran)
+            asyncio.run(self.loop_engine.dispose())
+            self.loop_engine = None
         engines = {self.reader, self.writer, self.inline_reader, self.inline_writer}
         engines.discard(self.quick_reader)  # shares the reader's pool
         for engine in engines:
@@ -208,8 +237,13 @@ class WalCheckpointer:
 def make_database(settings: Settings) -> Database:
     if not settings.is_sqlite:
         engine = make_engine(settings)
-        quick = engine.execution_options(isolation_level="AUTOCOMMIT")
-        return Database(reader=engine, writer=engine, quick_reader=quick)
+        quick = engine.execution_options(**AUTOCOMMIT)
+        return Database(
+            reader=engine,
+            writer=engine,
+            quick_reader=quick,
+            loop_engine=make_loop_engine(settings),
+        )
     # A commit that fsyncs (FULL) takes milliseconds: never on the event loop.
     inline = settings.sqlite_synchronous == "NORMAL"
     backstop = BACKSTOP_CHECKPOINT_PAGES
@@ -243,33 +277,7 @@ def make_engine(
     SQL parameters (emails, hashes, answers) never appear in error messages or logs.
     """
     if not settings.is_sqlite:
-        # Ours are added to any server options the URL carries (a search_path, say).
-        given = make_url(settings.database_url).query.get("options", "")
-        options = " ".join(
-            [
-                *([given] if isinstance(given, str) else list(given)),
-                f"-c statement_timeout={settings.database_statement_timeout_ms}",
-                f"-c lock_timeout={settings.database_statement_timeout_ms}",
-                "-c idle_in_transaction_session_timeout=60000",
-            ]
-        ).strip()
-        return create_engine(
-            settings.database_url,
-            # No ping before every use (a round trip per block): a connection the server
-            # dropped (a restart) is replaced when next used, at worst after one request
-            # answered 503 with Retry-After (tests/robustness/test_postgres_reconnect.py).
-            pool_pre_ping=False,
-            # Every request the app admits at once can hold one connection (see app.admission),
-            # plus a few for background work; a wait for one is a fault, answered 503 quickly.
-            pool_size=settings.database_pool_size,
-            max_overflow=4,
-            pool_timeout=settings.database_pool_timeout_seconds,
-            hide_parameters=True,
-            connect_args={
-                "connect_timeout": settings.database_connect_timeout_seconds,
-                "options": options,
-            },
-        )
+        return create_engine(settings.database_url, **_postgres_engine_options(settings))
     path = settings.database_url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -289,6 +297,42 @@ def make_engine(
     # ourselves, IMMEDIATE on the writer so its write lock is taken before anything is read.
     event.listen(engine, "begin", _begin_immediate if immediate else _begin_deferred)
     return engine
+
+
+def make_loop_engine(settings: Settings) -> AsyncEngine:
+    """PostgreSQL through psycopg's asynchronous connections, with the same pool size and
+    timeouts as `make_engine`'s (a pool of its own: the app holds two, see README)."""
+    url = make_url(settings.database_url).set(drivername="postgresql+psycopg")
+    return create_async_engine(url, **_postgres_engine_options(settings))
+
+
+def _postgres_engine_options(settings: Settings) -> dict[str, Any]:
+    # Ours are added to any server options the URL carries (a search_path, say).
+    given = make_url(settings.database_url).query.get("options", "")
+    options = " ".join(
+        [
+            *([given] if isinstance(given, str) else list(given)),
+            f"-c statement_timeout={settings.database_statement_timeout_ms}",
+            f"-c lock_timeout={settings.database_statement_timeout_ms}",
+            "-c idle_in_transaction_session_timeout=60000",
+        ]
+    ).strip()
+    return {
+        # No ping before every use (a round trip per block): a connection the server dropped
+        # (a restart) is replaced when next used, at worst after one request answered 503 with
+        # Retry-After (tests/robustness/test_postgres_reconnect.py).
+        "pool_pre_ping": False,
+        # Every request the app admits at once can hold one connection (see app.admission),
+        # plus a few for background work; a wait for one is a fault, answered 503 quickly.
+        "pool_size": settings.database_pool_size,
+        "max_overflow": 4,
+        "pool_timeout": settings.database_pool_timeout_seconds,
+        "hide_parameters": True,
+        "connect_args": {
+            "connect_timeout": settings.database_connect_timeout_seconds,
+            "options": options,
+        },
+    }
 
 
 def _sqlite_pragmas(

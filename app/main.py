@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         app.state.database.start()
         yield
-        app.state.database.dispose()
+        await app.state.database.aclose()
         gc.unfreeze()  # collectable again (a test process starts many apps)
 
     app = FastAPI(

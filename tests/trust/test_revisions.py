@@ -230,7 +230,8 @@ def test_a_save_reads_a_bounded_part_of_a_long_history(
     history_reads: list[str] = []
     database = app.state.database
     # A save runs on the event loop's own engine when it can (app.db), else on the writer.
-    engines = [e for e in (database.writer, database.inline_writer) if e is not None]
+    loop = database.loop_engine.sync_engine if database.loop_engine is not None else None
+    engines = [e for e in (database.writer, database.inline_writer, loop) if e is not None]
 
     def note_history_reads(conn, cursor, statement, parameters, context, executemany):
         if "FROM entry_revision" in statement:
