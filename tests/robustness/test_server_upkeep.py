@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from app.config import Settings
 from app.db import make_database
+from app.main import GC_YOUNG_THRESHOLD
 
 pytestmark = pytest.mark.sqlite_only  # SQLite's log and file are what is tested here
 
@@ -71,6 +72,9 @@ def test_the_servers_own_objects_are_left_out_of_garbage_collection_while_it_ser
     interpreter lock held: every request stood still, bench/write_path.py). While the app
     serves they are frozen; afterwards (a test process starts many apps) they are not."""
     assert gc.get_freeze_count() == 0
+    before = gc.get_threshold()
     with TestClient(app):
         assert gc.get_freeze_count() > 100_000
+        assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD  # fewer, larger young collections
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
