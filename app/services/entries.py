@@ -13,7 +13,8 @@ from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from app.items import OTHER_ANSWER_KEYS, RATED_KEYS, SIDE_EFFECT_KEYS
@@ -333,6 +334,14 @@ _LOCKED_ENTRY: Final = (
 )
 
 
+# PostgreSQL: a day's first version, unless another process saved one first (then no id).
+_INSERT_NEW_DAY: Final = (
+    postgresql.insert(DiaryEntry.__table__)  # type: ignore[attr-defined]
+    .on_conflict_do_nothing(constraint="uq_diary_entry_user_day")
+    .returning(DiaryEntry.__table__.c.id)  # type: ignore[attr-defined]
+)
+
+
 # A save reads at most this many of a day's kept versions (a day edited 50,000 times still
 # saves in milliseconds): versions of one device edit are found by their key, and a version
 # without one is compared with the most recent versions only.
@@ -471,15 +480,17 @@ def _save_new_day(
         # One writer at a time (app/db.py): nobody can have added the day since it was read.
         session.add(entry)
         return SaveOutcome(entry=entry, status="created")
-    try:
-        # In a savepoint: if another process inserted the day first, only this insert is
-        # undone, and the rest of the transaction (a batch) carries on.
-        with session.begin_nested():
-            session.add(entry)
-    except IntegrityError:
-        if _locked_entry(session, user_id=user.id, day=day) is None:
-            raise  # not the day's unique key: a real error
+    # PostgreSQL: another app process may have added the day since it was read. ON CONFLICT
+    # leaves their row and says so (no id comes back) without failing this transaction (a
+    # batch carries on), and without the two round trips of a savepoint around the insert.
+    table = DiaryEntry.__table__  # type: ignore[attr-defined]
+    values = {column.key: getattr(entry, column.key) for column in table.c if column.key != "id"}
+    new_id = session.connection().execute(_INSERT_NEW_DAY, values).scalar_one_or_none()
+    if new_id is None:
         return None
+    entry.id = new_id
+    make_transient_to_detached(entry)  # as if read back: the session holds it, unchanged
+    session.add(entry)
     return SaveOutcome(entry=entry, status="created")
 
 
