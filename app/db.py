@@ -53,6 +53,7 @@ from sqlalchemy import insert as sa_insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.concurrency import run_in_threadpool
@@ -269,6 +270,7 @@ def make_engine(
     immediate: bool = False,
     wait_ms: int = 15_000,
     checkpoint_pages: int = 1000,
+    pooled: bool = True,
 ) -> Engine:
     """An engine for the configured database, with timeouts on connecting and on statements.
     On SQLite, a commit that leaves more than `checkpoint_pages` in the write-ahead log
@@ -276,8 +278,13 @@ def make_engine(
 
     SQL parameters (emails, hashes, answers) never appear in error messages or logs.
     """
+    pool: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     if not settings.is_sqlite:
-        return create_engine(settings.database_url, **_postgres_engine_options(settings))
+        options = _postgres_engine_options(settings)
+        if not pooled:
+            options = {k: v for k, v in options.items() if not k.startswith("pool_")}
+            options.pop("max_overflow")
+        return create_engine(settings.database_url, **options, **pool)
     path = settings.database_url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -285,6 +292,7 @@ def make_engine(
         settings.database_url,
         connect_args={"check_same_thread": False, "timeout": 15},
         hide_parameters=True,
+        **pool,
     )
     synchronous = settings.sqlite_synchronous
 
@@ -296,6 +304,20 @@ def make_engine(
     # pysqlite's own transaction handling is switched off in _sqlite_pragmas; we begin
     # ourselves, IMMEDIATE on the writer so its write lock is taken before anything is read.
     event.listen(engine, "begin", _begin_immediate if immediate else _begin_deferred)
+    return engine
+
+
+_WORKER_ENGINES: dict[str, Engine] = {}
+
+
+def worker_engine(settings: Settings) -> Engine:
+    """In a worker process (app.workers): an engine for reading the configured database, one
+    per database. It keeps no connection open between uses (a worker may serve a test
+    process's many databases, and PostgreSQL counts every open connection)."""
+    engine = _WORKER_ENGINES.get(settings.database_url)
+    if engine is None:
+        engine = make_engine(settings, pooled=False)
+        _WORKER_ENGINES[settings.database_url] = engine
     return engine
 
 

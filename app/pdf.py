@@ -16,11 +16,6 @@ anything.
 from __future__ import annotations
 
 import mimetypes
-import multiprocessing
-import os
-import threading
-import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -30,6 +25,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app.services.report import ReportData
+from app.workers import PDFS
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 # @font-face local("DejaVu Sans") resolves, through fontconfig, to a file here.
@@ -81,8 +77,7 @@ def summary_document(report: ReportData, *, pdf_href: str | None = None) -> str:
 
 def summary_pdf(report: ReportData) -> bytes:
     """The summary as an A4 PDF with its fonts embedded (rendered in the PDF process)."""
-    future = _pdf_process().submit(html_to_pdf, summary_document(report))
-    return future.result(timeout=PDF_TIMEOUT_SECONDS)
+    return PDFS.call(html_to_pdf, summary_document(report), timeout=PDF_TIMEOUT_SECONDS)
 
 
 def html_to_pdf(html: str) -> bytes:
@@ -95,34 +90,6 @@ def html_to_pdf(html: str) -> bytes:
 
 
 PDF_TIMEOUT_SECONDS = 60.0
-_process: ProcessPoolExecutor | None = None
-_process_lock = threading.Lock()
-
-
-def _pdf_process() -> ProcessPoolExecutor:
-    global _process
-    with _process_lock:
-        if _process is None:
-            # "spawn": a fresh interpreter, not a fork of a process full of threads.
-            _process = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_end_with_parent,
-                initargs=(os.getpid(),),
-            )
-        return _process
-
-
-def _end_with_parent(parent: int) -> None:
-    """In the PDF worker: exit once the app's process is gone (a restart, a crash, SIGTERM).
-    Without this the worker outlived the server, a 250 MB process left by every restart."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def pdf_response(pdf: bytes, filename: str, *, attachment: bool) -> Response:

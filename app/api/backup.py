@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -14,8 +16,10 @@ from app.models import User
 from app.responses import JSONResponse, backup_response, csv_response, fhir_response
 from app.schemas import ImportSummary
 from app.services import backup
+from app.workers import IMPORTS
 
 router = APIRouter(tags=["export and import"])
+IMPORT_CHECK_TIMEOUT_SECONDS = 120.0
 
 _BACKUP_BODY = {
     "requestBody": {
@@ -58,27 +62,16 @@ async def read_limited(request: Request) -> bytes:
     return bytes(body)
 
 
-def run_import(
-    database: Database, user: User, raw: bytes, *, dry_run: bool, seal_key: str
-) -> ImportSummary:
-    """Read the file and plan the import reading only (422 naming every bad row) and, unless a
-    dry run, write it in one short transaction: the checks hold no write lock. In a worker
-    thread: parsing megabytes of JSON on the event loop would stall every other request."""
+def apply_plan(database: Database, user: User, plan: backup.ImportPlan) -> None:
+    """Write a checked import in one short transaction (in a worker thread)."""
     try:
-        document = backup.read_document(raw)
-        with database.read() as session:
-            plan = backup.plan_import(session, user=user, document=document, seal_key=seal_key)
-        if not dry_run:
-            with database.write() as session:
-                backup.apply_import(session, user=user, plan=plan)
-    except backup.ImportRefused as refused:
-        raise HTTPException(status_code=422, detail=backup.error_details(refused.errors)) from None
+        with database.write() as session:
+            backup.apply_import(session, user=user, plan=plan)
     except IntegrityError:
         raise HTTPException(
             status_code=409,
             detail="The diary changed while importing. Nothing was imported: try again.",
         ) from None
-    return ImportSummary(dry_run=dry_run, **plan.summary())
 
 
 @router.post(
@@ -98,11 +91,27 @@ async def import_backup(
 ) -> ImportSummary:
     """Take a backup back into this account, all or nothing (docs/backup-format.md)."""
     raw = await read_limited(request)
-    return await run_in_threadpool(
-        run_import,
-        database,
-        user,
-        raw,
-        dry_run=dry_run,
+    assert user.id is not None
+    check = partial(
+        backup.check_import,
+        request.app.state.settings,
+        user_id=user.id,
+        raw=raw,
         seal_key=request.app.state.secret_key,
     )
+    try:
+        # Read and checked in the import worker process, without holding any write lock:
+        # megabytes of JSON and thousands of rows in the server's own interpreter kept every
+        # other request waiting for turns (app.workers).
+        plan = await IMPORTS.run(check, timeout=IMPORT_CHECK_TIMEOUT_SECONDS)
+    except backup.ImportRefused as refused:
+        raise HTTPException(status_code=422, detail=backup.error_details(refused.errors)) from None
+    except (TimeoutError, BrokenProcessPool):  # a stuck or crashed worker: nothing was written
+        raise HTTPException(
+            status_code=503,
+            detail="The import could not be checked just now. Nothing was imported: try again.",
+            headers={"Retry-After": "5"},
+        ) from None
+    if not dry_run:
+        await run_in_threadpool(apply_plan, database, user, plan)
+    return ImportSummary(dry_run=dry_run, **plan.summary())

@@ -15,7 +15,7 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -33,7 +33,8 @@ from pydantic import (
 from sqlmodel import Session, col, select
 
 from app import stepwise_json
-from app.db import PreparedRows, prepare_rows
+from app.config import Settings
+from app.db import PreparedRows, prepare_rows, worker_engine
 from app.items import KEY_PATTERN, RATED_KEYS, SIDE_EFFECT_KEYS
 from app.items import patient as items
 from app.items.catalogue import CUSTOM_PREFIX
@@ -489,6 +490,9 @@ class ImportRefused(ValueError):
         super().__init__(f"{len(errors)} problem(s) in the backup file")
         self.errors = list(errors)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ImportRefused, (self.errors,))  # raised in the import worker, re-raised here
+
 
 @dataclass
 class ImportPlan:
@@ -514,14 +518,16 @@ class ImportPlan:
     # (no write lock held) and written with one multi-row insert each.
     day_rows: PreparedRows | None = None
     revision_rows: PreparedRows | None = None
+    days_added: int = 0
+    revisions_added: int = 0
 
     @property
     def changes_anything(self) -> bool:
         return bool(
             self.new_steps
-            or self.new_days
+            or self.days_added
             or self.replaced_days
-            or self.new_revisions
+            or self.revisions_added
             or self.plan
             or self.new_decisions
             or self.reminders
@@ -532,12 +538,12 @@ class ImportPlan:
     def summary(self) -> dict[str, Any]:
         """The counts the preview and the API report."""
         return {
-            "days_added": len(self.new_days),
+            "days_added": self.days_added,
             "days_replaced": len(self.replaced_days),
             "days_unchanged": self.same_days,
             "dose_steps_added": len(self.new_steps),
             "dose_steps_unchanged": self.same_steps,
-            "revisions_added": len(self.new_revisions),
+            "revisions_added": self.revisions_added,
             "revisions_already_there": self.known_revisions,
             "replaced_dates": [row.date for row in self.replaced_days],
             "step_decisions_added": len(self.new_decisions),
@@ -886,7 +892,22 @@ def plan_import(
         EntryRevision,
         [_revision_table_row(revision, user_id=user.id) for revision in plan.new_revisions],
     )
+    plan.days_added, plan.revisions_added = len(plan.new_days), len(plan.new_revisions)
     return plan
+
+
+def check_import(settings: Settings, *, user_id: int, raw: bytes, seal_key: str) -> ImportPlan:
+    """`read_document` and `plan_import` for an uploaded file, run in the import worker process
+    (app.workers) with its own database connection. The plan comes back without the file's
+    checked new days and kept versions: they travel as table rows (`day_rows`,
+    `revision_rows`), which the server reads back in milliseconds. Raises ImportRefused."""
+    document = read_document(raw)
+    with Session(worker_engine(settings), expire_on_commit=False) as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise ImportRefused([RowError((), "This account no longer exists.")])
+        plan = plan_import(session, user=user, document=document, seal_key=seal_key)
+    return replace(plan, new_days=[], new_revisions=[])
 
 
 def _day_rows(plan: ImportPlan, *, user: User, now: datetime) -> list[dict[str, Any]]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import time
 import zlib
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -21,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 
+from app.api.backup import IMPORT_CHECK_TIMEOUT_SECONDS
 from app.db import Database, DatabaseDep
 from app.deps import SESSION_COOKIE, WebUser, confirming_password
 from app.models import User
@@ -30,6 +32,7 @@ from app.services import accounts, backup, login_throttle
 from app.services.dose_steps import format_day
 from app.web.auth import sign_in
 from app.web.templating import render
+from app.workers import IMPORTS
 
 router = APIRouter(prefix="/settings")
 CURRENT = "That is not your current password."
@@ -84,17 +87,16 @@ def _signature(request: Request, user: User, issued: str, payload: str) -> str:
     return hmac.new(request.app.state.secret_key.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _pack(document: Any) -> str:
-    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-    return base64.urlsafe_b64encode(zlib.compress(text.encode(), 6)).decode("ascii")
+def _pack(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(zlib.compress(raw, 6)).decode("ascii")
 
 
-def _unpack(payload: str) -> Any:
+def _unpack(payload: str) -> bytes:
     inflater = zlib.decompressobj()
     raw = inflater.decompress(base64.urlsafe_b64decode(payload), backup.MAX_IMPORT_BYTES + 1)
     if inflater.unconsumed_tail or len(raw) > backup.MAX_IMPORT_BYTES:
         raise backup.ImportRefused([backup.RowError((), backup.too_large_message())])
-    return backup.read_document(raw)
+    return raw
 
 
 def _import_page(
@@ -152,33 +154,35 @@ async def upload_backup(request: Request, database: DatabaseDep, user: WebUser) 
         problem = backup.RowError((), backup.too_large_message())
         return _import_page(request, errors=[problem], status_code=413)
     try:
-        seal_key = request.app.state.secret_key
-        plan, payload = await run_in_threadpool(_preview, database, user, raw, seal_key)
+        plan = await _check(request, user, raw)
     except backup.ImportRefused as refused:
         return _import_page(request, errors=refused.errors, status_code=422)
+    # Compressed in a worker thread: megabytes on the event loop would stall every request.
+    payload = await run_in_threadpool(_pack, raw)
     return _import_page(request, plan=plan, payload=payload, user=user)
 
 
-def _preview(
-    database: Database, user: User, raw: bytes, seal_key: str
-) -> tuple[backup.ImportPlan, str]:
-    """The file read, checked and packed for the confirm form. In a worker thread: parsing and
-    compressing megabytes on the event loop would stall every other request."""
-    document = backup.read_document(raw)
-    return _plan(database, user, document, seal_key), _pack(document)
+async def _check(request: Request, user: User, raw: bytes) -> backup.ImportPlan:
+    """The file read and checked in the import worker process (see app.api.backup)."""
+    assert user.id is not None
+    check = partial(
+        backup.check_import,
+        request.app.state.settings,
+        user_id=user.id,
+        raw=raw,
+        seal_key=request.app.state.secret_key,
+    )
+    try:
+        return await IMPORTS.run(check, timeout=IMPORT_CHECK_TIMEOUT_SECONDS)
+    except (TimeoutError, BrokenProcessPool):
+        problem = "The file could not be checked just now. Nothing was imported: try again."
+        raise backup.ImportRefused([backup.RowError((), problem)]) from None
 
 
-def _plan(database: Database, user: User, document: Any, seal_key: str) -> backup.ImportPlan:
-    with database.read() as session:
-        return backup.plan_import(session, user=user, document=document, seal_key=seal_key)
-
-
-def _import(database: Database, user: User, payload: str, seal_key: str) -> backup.ImportPlan:
-    """Check the document reading only, then write it in one short transaction."""
-    plan = _plan(database, user, _unpack(payload), seal_key)
+def _write(database: Database, user: User, plan: backup.ImportPlan) -> None:
+    """Write a checked import in one short transaction."""
     with database.write() as session:
         backup.apply_import(session, user=user, plan=plan)
-    return plan
 
 
 @router.post("/import/confirm")
@@ -194,8 +198,8 @@ async def confirm_import(request: Request, database: DatabaseDep, user: WebUser)
         problem = backup.RowError((), "This preview has expired. Upload the file again.")
         return _import_page(request, errors=[problem], status_code=400)
     try:
-        seal_key = request.app.state.secret_key
-        plan = await run_in_threadpool(_import, database, user, payload, seal_key)
+        plan = await _check(request, user, await run_in_threadpool(_unpack, payload))
+        await run_in_threadpool(_write, database, user, plan)
     except backup.ImportRefused as refused:
         return _import_page(request, errors=refused.errors, status_code=422)
     except IntegrityError:
