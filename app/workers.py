@@ -74,5 +74,6 @@ def end_with_parent(parent: int) -> None:
 # PDF rendering (app.pdf): one process, about 250 MB with WeasyPrint loaded.
 PDFS = WorkerPool(max_workers=1)
 # Checking an uploaded backup (services.backup.check_import): one at a time; imports are rare,
-# and a second one waits its turn in the queue.
+# and a second one waits its turn in the queue. A 9 MB file takes about half a second.
 IMPORTS = WorkerPool(max_workers=1)
+IMPORT_CHECK_TIMEOUT_SECONDS = 120.0

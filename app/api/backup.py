@@ -16,10 +16,9 @@ from app.models import User
 from app.responses import JSONResponse, backup_response, csv_response, fhir_response
 from app.schemas import ImportSummary
 from app.services import backup
-from app.workers import IMPORTS
+from app.workers import IMPORT_CHECK_TIMEOUT_SECONDS, IMPORTS
 
 router = APIRouter(tags=["export and import"])
-IMPORT_CHECK_TIMEOUT_SECONDS = 120.0
 
 _BACKUP_BODY = {
     "requestBody": {

@@ -22,7 +22,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 
-from app.api.backup import IMPORT_CHECK_TIMEOUT_SECONDS
 from app.db import Database, DatabaseDep
 from app.deps import SESSION_COOKIE, WebUser, confirming_password
 from app.models import User
@@ -32,7 +31,7 @@ from app.services import accounts, backup, login_throttle
 from app.services.dose_steps import format_day
 from app.web.auth import sign_in
 from app.web.templating import render
-from app.workers import IMPORTS
+from app.workers import IMPORT_CHECK_TIMEOUT_SECONDS, IMPORTS
 
 router = APIRouter(prefix="/settings")
 CURRENT = "That is not your current password."
