@@ -210,6 +210,7 @@ class WalCheckpointer:
 
     def start(self) -> None:
         if self._thread is None:
+            self._stopping.clear()  # an app may serve again after a stop (a test does)
             self._thread = threading.Thread(
                 target=self._run, name="sqlite-checkpointer", daemon=True
             )
