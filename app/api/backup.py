@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures.process import BrokenProcessPool
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -16,7 +14,6 @@ from app.models import User
 from app.responses import JSONResponse, backup_response, csv_response, fhir_response
 from app.schemas import ImportSummary
 from app.services import backup
-from app.workers import IMPORT_CHECK_TIMEOUT_SECONDS, IMPORTS
 
 router = APIRouter(tags=["export and import"])
 
@@ -91,21 +88,16 @@ async def import_backup(
     """Take a backup back into this account, all or nothing (docs/backup-format.md)."""
     raw = await read_limited(request)
     assert user.id is not None
-    check = partial(
-        backup.check_import,
-        request.app.state.settings,
-        user_id=user.id,
-        raw=raw,
-        seal_key=request.app.state.secret_key,
-    )
     try:
-        # Read and checked in the import worker process, without holding any write lock:
-        # megabytes of JSON and thousands of rows in the server's own interpreter kept every
-        # other request waiting for turns (app.workers).
-        plan = await IMPORTS.run(check, timeout=IMPORT_CHECK_TIMEOUT_SECONDS)
+        plan = await backup.check_in_worker(
+            request.app.state.settings,
+            user_id=user.id,
+            raw=raw,
+            seal_key=request.app.state.secret_key,
+        )
     except backup.ImportRefused as refused:
         raise HTTPException(status_code=422, detail=backup.error_details(refused.errors)) from None
-    except (TimeoutError, BrokenProcessPool):  # a stuck or crashed worker: nothing was written
+    except backup.ImportNotChecked:  # a stuck or crashed worker: nothing was written
         raise HTTPException(
             status_code=503,
             detail="The import could not be checked just now. Nothing was imported: try again.",

@@ -15,8 +15,10 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import partial
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -65,6 +67,7 @@ from app.services.dose_steps import format_day, format_mg, list_steps, step_in_f
 from app.services.revisions import as_utc
 from app.trials import service as self_trials
 from app.trials.schemas import BackupSelfTrial
+from app.workers import IMPORT_CHECK_TIMEOUT_SECONDS, IMPORTS
 
 FORMAT = "ldn-diary-backup"
 # Version 2 added `items` (own items, tracked set, condition) and `ratings`; version 1 files
@@ -894,6 +897,23 @@ def plan_import(
     )
     plan.days_added, plan.revisions_added = len(plan.new_days), len(plan.new_revisions)
     return plan
+
+
+class ImportNotChecked(Exception):
+    """The import worker was stuck or crashed: nothing was checked, and nothing written."""
+
+
+async def check_in_worker(
+    settings: Settings, *, user_id: int, raw: bytes, seal_key: str
+) -> ImportPlan:
+    """`check_import` in the import worker process, awaited without holding a thread: megabytes
+    of JSON and thousands of rows in the server's own interpreter kept every other request
+    waiting for turns (app.workers). Raises ImportRefused or ImportNotChecked."""
+    check = partial(check_import, settings, user_id=user_id, raw=raw, seal_key=seal_key)
+    try:
+        return await IMPORTS.run(check, timeout=IMPORT_CHECK_TIMEOUT_SECONDS)
+    except (TimeoutError, BrokenProcessPool):
+        raise ImportNotChecked() from None
 
 
 def check_import(settings: Settings, *, user_id: int, raw: bytes, seal_key: str) -> ImportPlan:

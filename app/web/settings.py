@@ -12,8 +12,6 @@ import hashlib
 import hmac
 import time
 import zlib
-from concurrent.futures.process import BrokenProcessPool
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -31,7 +29,6 @@ from app.services import accounts, backup, login_throttle
 from app.services.dose_steps import format_day
 from app.web.auth import sign_in
 from app.web.templating import render
-from app.workers import IMPORT_CHECK_TIMEOUT_SECONDS, IMPORTS
 
 router = APIRouter(prefix="/settings")
 CURRENT = "That is not your current password."
@@ -162,18 +159,16 @@ async def upload_backup(request: Request, database: DatabaseDep, user: WebUser) 
 
 
 async def _check(request: Request, user: User, raw: bytes) -> backup.ImportPlan:
-    """The file read and checked in the import worker process (see app.api.backup)."""
+    """The file read and checked in the import worker process."""
     assert user.id is not None
-    check = partial(
-        backup.check_import,
-        request.app.state.settings,
-        user_id=user.id,
-        raw=raw,
-        seal_key=request.app.state.secret_key,
-    )
     try:
-        return await IMPORTS.run(check, timeout=IMPORT_CHECK_TIMEOUT_SECONDS)
-    except (TimeoutError, BrokenProcessPool):
+        return await backup.check_in_worker(
+            request.app.state.settings,
+            user_id=user.id,
+            raw=raw,
+            seal_key=request.app.state.secret_key,
+        )
+    except backup.ImportNotChecked:
         problem = "The file could not be checked just now. Nothing was imported: try again."
         raise backup.ImportRefused([backup.RowError((), problem)]) from None
 
