@@ -255,7 +255,7 @@ def make_database(settings: Settings) -> Database:
         writer=make_engine(settings, immediate=True, checkpoint_pages=backstop),
         write_lock=threading.Lock(),
         write_wait_seconds=settings.write_wait_seconds,
-        inline_reader=make_engine(settings, wait_ms=0) if inline else None,
+        inline_reader=make_engine(settings, autocommit=True, wait_ms=0) if inline else None,
         inline_writer=(
             make_engine(settings, immediate=True, wait_ms=0, checkpoint_pages=backstop)
             if inline
@@ -269,6 +269,7 @@ def make_engine(
     settings: Settings,
     *,
     immediate: bool = False,
+    autocommit: bool = False,
     wait_ms: int = 15_000,
     checkpoint_pages: int = 1000,
     pooled: bool = True,
@@ -304,7 +305,9 @@ def make_engine(
     event.listen(engine, "connect", set_pragmas)
     # pysqlite's own transaction handling is switched off in _sqlite_pragmas; we begin
     # ourselves, IMMEDIATE on the writer so its write lock is taken before anything is read.
-    event.listen(engine, "begin", _begin_immediate if immediate else _begin_deferred)
+    # In `autocommit`, each statement is a transaction of its own (one-statement lookups).
+    if not autocommit:
+        event.listen(engine, "begin", _begin_immediate if immediate else _begin_deferred)
     return engine
 
 

@@ -61,12 +61,15 @@ for token in string.gmatch(os.getenv("BENCH_TOKENS") or "", "[^,]+") do
 end
 for day in string.gmatch(os.getenv("BENCH_DAYS"), "[^,]+") do days[#days + 1] = day end
 local path = os.getenv("BENCH_PATH")
-local body = '{"pain": 40, "fatigue": 55, "side_effects": {"nausea": 1}}'
+-- A new pain score each time: a save that changes the day (a revision is kept), not a
+-- repeat of the same answers, which changes nothing and writes nothing.
+local body = '{"pain": %d, "fatigue": 55, "side_effects": {"nausea": 1}}'
 request = function()
   counter = counter + 1
   local headers = {["Content-Type"] = "application/json"}
   if #tokens > 0 then headers["Authorization"] = "Bearer " .. tokens[(counter % #tokens) + 1] end
-  return wrk.format("PUT", path .. days[(counter % #days) + 1], headers, body)
+  local day = days[(counter % #days) + 1]
+  return wrk.format("PUT", path .. day, headers, string.format(body, math.random(0, 100)))
 end
 local pause = tonumber(os.getenv("BENCH_PAUSE_MS") or "")
 if pause then

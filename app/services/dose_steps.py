@@ -193,7 +193,9 @@ _DOSE_ON: Final = (
 
 def dose_on(session: Session, *, user_id: int, day: date) -> float | None:
     """The dose the patient's schedule sets for `day`, read with one small query."""
-    return session.exec(_DOSE_ON, params={"user_id": user_id, "day": day}).first()
+    parameters = {"user_id": user_id, "day": day}
+    dose: float | None = session.connection().execute(_DOSE_ON, parameters).scalar()
+    return dose
 
 
 def first_dose_day(steps: Sequence[DoseStep]) -> date | None:
