@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.api.errors import field_error
 from app.db import DatabaseDep
 from app.deps import ApiOwnedEntry, ApiUser
-from app.items.patient import Catalogue, catalogue_for
+from app.items.patient import Catalogue, catalogue_and_dose, catalogue_for
 from app.schemas import (
     BatchItemResult,
     BatchResult,
@@ -112,12 +112,10 @@ async def put_entry(
     answers 409 again and stores nothing more.
     """
     assert user.id is not None
-    user_id = user.id
 
     def save(session: Session) -> tuple[entries.SaveOutcome, float | None, Catalogue]:
         # Read before the save, in its transaction: after the commit it would start another.
-        dose = dose_steps.dose_on(session, user_id=user_id, day=day)
-        catalogue = catalogue_for(session, user=user)
+        catalogue, dose = catalogue_and_dose(session, user=user, day=day)
         outcome = entries.save_entry(
             session, user=user, day=day, answers=answers, source="api", catalogue=catalogue
         )

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import lru_cache
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import bindparam, literal, literal_column, null, text, union_all
+from sqlalchemy import Float, bindparam, cast, literal, literal_column, null, text, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -28,6 +29,7 @@ from app.items.catalogue import (
     overall_item,
 )
 from app.models import DiaryEntry, ItemChoice, OwnItem, User
+from app.services.dose_steps import DOSE_ON
 
 _DEFAULT_TRACKED = frozenset(item.key for item in FIXED_ITEMS if item.source == "builtin")
 
@@ -137,43 +139,80 @@ class _OwnRow(NamedTuple):
 
 _OWN: Final = OwnItem.__table__  # type: ignore[attr-defined]
 _CHOICE: Final = ItemChoice.__table__  # type: ignore[attr-defined]
+
+
 # Built once: every save reads the patient's catalogue, and building a statement costs more
 # than running it. One statement for both tables (one round trip on PostgreSQL): the patient's
-# own items (part 0, in the order they were made), then their choices (part 1, by key).
-_CATALOGUE_ROWS: Final = union_all(
-    sa_select(
-        literal(0).label("part"),
-        _OWN.c.id.label("rank"),
-        *(_OWN.c[name] for name in _OwnRow._fields),
-        null().label("tracked"),
-        null().label("position"),
-    ).where(_OWN.c.user_id == bindparam("user_id")),
-    sa_select(
-        literal(1),
-        literal(0),
-        _CHOICE.c.key,
-        *(null() for _ in _OwnRow._fields[1:]),
-        _CHOICE.c.tracked,
-        _CHOICE.c.position,
-    ).where(_CHOICE.c.user_id == bindparam("user_id")),
-).order_by(literal_column("part"), literal_column("rank"), literal_column("key"))
+# own items (part 0, in the order they were made), then their choices (part 1, by key); with
+# `dose`, also the dose the schedule sets for a day (part 2, in the last column).
+def _catalogue_rows(*, dose: bool) -> Any:
+    parts = [
+        sa_select(
+            literal(0).label("part"),
+            _OWN.c.id.label("rank"),
+            *(_OWN.c[name] for name in _OwnRow._fields),
+            null().label("tracked"),
+            null().label("position"),
+            cast(null(), Float).label("dose"),  # typed: PostgreSQL reads NULL as text
+        ).where(_OWN.c.user_id == bindparam("user_id")),
+        sa_select(
+            literal(1),
+            literal(0),
+            _CHOICE.c.key,
+            *(null() for _ in _OwnRow._fields[1:]),
+            _CHOICE.c.tracked,
+            _CHOICE.c.position,
+            cast(null(), Float),
+        ).where(_CHOICE.c.user_id == bindparam("user_id")),
+    ]
+    if dose:
+        nulls = (null() for _ in range(len(_OwnRow._fields) + 2))
+        parts.append(sa_select(literal(2), literal(0), *nulls, DOSE_ON.scalar_subquery()))
+    return union_all(*parts).order_by(
+        literal_column("part"), literal_column("rank"), literal_column("key")
+    )
+
+
+_CATALOGUE_ROWS: Final = _catalogue_rows(dose=False)
+_CATALOGUE_AND_DOSE_ROWS: Final = _catalogue_rows(dose=True)
 
 
 def catalogue_for(session: Session, *, user: User) -> Catalogue:
     """The whole catalogue with this patient's own items, tracked set and order."""
+    catalogue, _ = _read_catalogue(session, user=user, statement=_CATALOGUE_ROWS, day=None)
+    return catalogue
+
+
+def catalogue_and_dose(
+    session: Session, *, user: User, day: date
+) -> tuple[Catalogue, float | None]:
+    """`catalogue_for`, and the dose the patient's schedule sets for `day`, in one statement
+    (a diary save answers with both)."""
+    return _read_catalogue(session, user=user, statement=_CATALOGUE_AND_DOSE_ROWS, day=day)
+
+
+def _read_catalogue(
+    session: Session, *, user: User, statement: Any, day: date | None
+) -> tuple[Catalogue, float | None]:
     assert user.id is not None
     if session.autoflush:
         session.flush()  # plain table reads do not flush by themselves: see pending changes too
     own: list[_OwnRow] = []
     choices: list[tuple[str, bool, int]] = []
-    for row in session.connection().execute(_CATALOGUE_ROWS, {"user_id": user.id}):
+    dose: float | None = None
+    parameters: dict[str, Any] = {"user_id": user.id}
+    if day is not None:
+        parameters["day"] = day
+    for row in session.connection().execute(statement, parameters):
         if row.part == 0:
             own.append(
                 _OwnRow._make(row[2 : 2 + len(_OwnRow._fields)])._replace(hidden=bool(row.hidden))
             )
-        else:
+        elif row.part == 1:
             choices.append((row.key, bool(row.tracked), int(row.position)))
-    return _catalogue(user.condition, tuple(own), tuple(choices))
+        elif row.dose is not None:
+            dose = float(row.dose)
+    return _catalogue(user.condition, tuple(own), tuple(choices)), dose
 
 
 @lru_cache(maxsize=512)

@@ -179,8 +179,9 @@ def scheduled_dose(steps: Sequence[DoseStep], day: date) -> float | None:
     return step.dose_mg if step is not None else None
 
 
-# What a saved day answers with: built once, and one number read instead of every step.
-_DOSE_ON: Final = (
+# What a saved day answers with: built once, and one number read instead of every step
+# (`items.patient.catalogue_and_dose` reads it in the same statement as the catalogue).
+DOSE_ON: Final = (
     select(col(DoseStep.dose_mg))
     .where(
         col(DoseStep.user_id) == bindparam("user_id"),
@@ -194,7 +195,7 @@ _DOSE_ON: Final = (
 def dose_on(session: Session, *, user_id: int, day: date) -> float | None:
     """The dose the patient's schedule sets for `day`, read with one small query."""
     parameters = {"user_id": user_id, "day": day}
-    dose: float | None = session.connection().execute(_DOSE_ON, parameters).scalar()
+    dose: float | None = session.connection().execute(DOSE_ON, parameters).scalar()
     return dose
 
 

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session
 
+from app.items.patient import add_own_item, catalogue_and_dose, catalogue_for, update_item
 from app.models import DoseStep, User
 from app.schemas import DoseStepCreate, DoseStepUpdate
 from app.services import dose_steps
@@ -166,3 +167,28 @@ def test_delete_removes_the_step(session: Session, user: User, schedule: list[Do
     dose_steps.delete_step(session, step=schedule[0])
 
     assert len(dose_steps.list_steps(session, user_id=user.id)) == 4
+
+
+def test_the_catalogue_and_the_dose_read_together_match_each_read_alone(
+    session: Session, user: User, schedule: list[DoseStep]
+) -> None:
+    """A diary save reads both in one statement: the same catalogue, the same dose, whether
+    the patient has own items and choices or not, and no dose before the first step."""
+    item = add_own_item(
+        session, user=user, label="Brain fog", low_anchor="Clear", high_anchor="Thick fog"
+    )
+    update_item(session, user=user, key="nausea", tracked=False)
+    other = make_user(session, email="other@example.org")
+    make_step(session, user=other, start=date(2020, 1, 1), dose_mg=9.0)
+    assert user.id is not None
+
+    for patient in (user, other):
+        assert patient.id is not None
+        for day in (date(2026, 1, 4), date(2026, 1, 5), date(2026, 1, 19), date(2027, 1, 1)):
+            catalogue, dose = catalogue_and_dose(session, user=patient, day=day)
+            assert catalogue == catalogue_for(session, user=patient)
+            assert dose == dose_steps.dose_on(session, user_id=patient.id, day=day)
+    assert catalogue_and_dose(session, user=user, day=date(2026, 1, 19))[1] == 1.5
+    assert catalogue_and_dose(session, user=user, day=date(2026, 1, 4))[1] is None
+    assert catalogue_and_dose(session, user=other, day=date(2026, 1, 4))[1] == 9.0
+    assert item.key in catalogue_for(session, user=user).keys("rated")
