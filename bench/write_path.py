@@ -6,11 +6,12 @@ same body parsed and echoed, through the same middleware, without database or si
 
 1. Throughput: wrk, 20 connections for 10 s, against the bare endpoint (written `def`, as the
    app's routes mostly are, and `async def`) and against diary saves (`PUT
-   /api/v1/entries/{day}`, 20 patients). Prints requests/s, p50 and p99 and the ratios (budget:
-   saves >= 0.5 x bare). Then the saves again with each of the 20 clients pausing 100 ms
-   between saves, like phones rather than a load generator, for their latency (budget p99 <=
-   25 ms at 20 clients): without pauses, 20 requests are always waiting in the server, and
-   Little's law makes the median 20 / throughput even for the bare endpoint.
+   /api/v1/entries/{day}`, 20 patients, each save a new pain score for one of 300 days, so it
+   keeps the replaced version as a patient's edit does). Prints requests/s, p50 and p99 and
+   the ratios (budget: saves >= 0.5 x bare). Then the saves again with each of the 20 clients
+   pausing 100 ms between saves, like phones rather than a load generator, for their latency
+   (budget p99 <= 25 ms at 20 clients): without pauses, 20 requests are always waiting in the
+   server, and Little's law makes the median 20 / throughput even for the bare endpoint.
 2. Interference: one patient saves about every 50 ms (wrk, one connection) while one client
    imports a 9 MB backup (into a fresh account each time) and four clients pull a shared PDF,
    over and over. Prints that patient's save p50/p99 (budget p99 <= 100 ms).
