@@ -99,6 +99,32 @@ def test_a_changed_save_replaces_the_day_and_keeps_the_old_version(
     assert revision.data["date"] == today.isoformat()
 
 
+def test_the_saved_day_the_caller_gets_is_the_row_as_written(
+    session: Session, user: User, today: date
+) -> None:
+    """The day is written with its own statements, not by the session at the commit: the entry
+    a save returns holds what the database holds, with nothing left for the session to write
+    (not committed here: a commit would read it back)."""
+    entries.save_entry(session, user=user, day=today, answers=answers(pain=40), source="web")
+    for pain, notes in ((55, "second"), (60, None)):
+        outcome = entries.save_entry(
+            session,
+            user=user,
+            day=today,
+            answers=answers(pain=pain, notes=notes),
+            source="api",
+            commit=False,
+        )
+        assert outcome.entry is not None
+        assert not session.dirty and not session.new
+        returned = (outcome.entry.ratings, outcome.entry.notes, outcome.entry.updated_at)
+        entry = stored(session, user, today)
+        assert entry is not None
+        assert returned == (entry.ratings, entry.notes, entry.updated_at)
+        assert entry.ratings == {"pain": pain} and entry.notes == notes
+    assert [revision.data["pain"] for revision in revisions(session, user, today)] == [55, 40]
+
+
 def test_saving_the_same_answers_again_is_unchanged(
     session: Session, user: User, today: date
 ) -> None:
