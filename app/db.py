@@ -88,7 +88,8 @@ class Database:
     write_lock: threading.Lock | None = field(default=None)
     write_wait_seconds: float = 5.0
     # SQLite engines whose connections never wait for another process (busy_timeout 0), for
-    # units run on the event loop; None where units always go to a worker thread.
+    # units run on the event loop (the reader in autocommit); None where units always go to a
+    # worker thread.
     inline_reader: Engine | None = None
     inline_writer: Engine | None = None
     # PostgreSQL: the reader's pool in autocommit, for one-statement lookups in a thread.
@@ -106,8 +107,8 @@ class Database:
     async def run_read(self, work: Callable[[Session], Result]) -> Result:
         """`work(session)` in a reading block: on the event loop when that cannot wait (SQLite
         in WAL mode: a reader waits for nobody), else in a worker thread. `work` must be small
-        and bounded: one indexed query (on PostgreSQL it runs in autocommit, so two queries
-        would not share a snapshot)."""
+        and bounded: one indexed query (it runs in autocommit, without BEGIN and ROLLBACK, so
+        two queries would not share a snapshot)."""
         if self.inline_reader is not None:
             with Session(self.inline_reader, expire_on_commit=False) as session:
                 return work(session)
