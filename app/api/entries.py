@@ -147,8 +147,7 @@ async def put_entry(
 def get_entry(entry: ApiOwnedEntry, user: ApiUser, database: DatabaseDep) -> EntryPublic:
     """One diary day."""
     with database.read() as session:
-        dose = dose_steps.dose_on(session, user_id=entry.user_id, day=entry.day)
-        catalogue = catalogue_for(session, user=user)
+        catalogue, dose = catalogue_and_dose(session, user=user, day=entry.day)
     return entries.entry_public(entry, scheduled_dose_mg=dose, catalogue=catalogue)
 
 

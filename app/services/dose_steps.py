@@ -179,8 +179,9 @@ def scheduled_dose(steps: Sequence[DoseStep], day: date) -> float | None:
     return step.dose_mg if step is not None else None
 
 
-# What a saved day answers with: built once, and one number read instead of every step
-# (`items.patient.catalogue_and_dose` reads it in the same statement as the catalogue).
+# The dose the schedule sets for a day (bound as `day`), for a saved or shown day: one number
+# read instead of every step. `items.patient.catalogue_and_dose` reads it in the same
+# statement as the catalogue.
 DOSE_ON: Final = (
     select(col(DoseStep.dose_mg))
     .where(
@@ -190,13 +191,6 @@ DOSE_ON: Final = (
     .order_by(col(DoseStep.start_date).desc())
     .limit(1)
 )
-
-
-def dose_on(session: Session, *, user_id: int, day: date) -> float | None:
-    """The dose the patient's schedule sets for `day`, read with one small query."""
-    parameters = {"user_id": user_id, "day": day}
-    dose: float | None = session.connection().execute(DOSE_ON, parameters).scalar()
-    return dose
 
 
 def first_dose_day(steps: Sequence[DoseStep]) -> date | None:
