@@ -60,7 +60,7 @@ def test_three_senders_at_once_send_each_reminder_once(
     session.commit()
 
     # Every sender lists the same due reminders before any of them claims one.
-    listed = threading.Barrier(SENDERS)
+    listed = threading.Barrier(SENDERS, timeout=30)
     real_due = sender.due_reminders
 
     def due_then_wait(db: Session, **kwargs: Any) -> list[sender.DueReminder]:

@@ -53,7 +53,7 @@ def test_twenty_concurrent_writers_never_see_a_locked_database(live_server: Live
     for index in range(writers):
         live_server.register(f"writer{index}@example.org")
     failures: list[str] = []
-    start = threading.Barrier(writers)
+    start = threading.Barrier(writers, timeout=60)
 
     # Signed in one after another: twenty password checks at once would be a test of the
     # sign-in queue, not of concurrent saves.

@@ -29,7 +29,7 @@ WRITERS = 8
 
 def all_at_once(engine: Engine, user: User, work: Callable[[Session, User, int], Any]) -> list[Any]:
     """Run `work` in WRITERS threads that start together, each with its own session."""
-    start = threading.Barrier(WRITERS)
+    start = threading.Barrier(WRITERS, timeout=30)
     results: list[Any] = [None] * WRITERS
 
     def run(index: int) -> None:
@@ -135,7 +135,7 @@ def test_concurrent_steps_on_one_date_are_one_step_and_clashes(
     app: FastAPI, session: Session, user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every writer finds the date free before any of them adds its step.
-    checked = threading.Barrier(WRITERS)
+    checked = threading.Barrier(WRITERS, timeout=30)
     date_taken = dose_steps._date_taken
     waited = threading.local()
 
