@@ -175,6 +175,11 @@ def wrk(
     }
 
 
+def loop_seconds(pid: int) -> float:
+    """CPU time so far of the server's main thread, which runs its event loop (Linux)."""
+    return int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[0]) / 1e9
+
+
 def sign_up(base: str, email: str) -> str:
     account = {"email": email, "password": PASSWORD}
     httpx.post(f"{base}/api/v1/auth/register", json=account, timeout=30).raise_for_status()
@@ -328,7 +333,11 @@ def run(label: str, url: str, folder: str) -> None:
             bare = wrk(base, "/__bench__/bare/", [], folder)
             bare_async = wrk(base, "/__bench__/bare-async/", [], folder)
             saves = wrk(base, "/api/v1/entries/", tokens, folder)
+            assert server.pid is not None
+            cpu, wall = loop_seconds(server.pid), time.monotonic()
             paced = wrk(base, "/api/v1/entries/", tokens, folder, pause_ms=PAUSE_MS)
+            cpu, wall = loop_seconds(server.pid) - cpu, time.monotonic() - wall
+            busy, cpu_per_save = cpu / wall, cpu * 1000 / (paced["rate"] * wall)
             paced_bare = wrk(base, "/__bench__/bare-async/", [], folder, pause_ms=PAUSE_MS)
             for name, figures in (("bare (def)", bare), ("bare (async def)", bare_async)):
                 print(
@@ -348,6 +357,11 @@ def run(label: str, url: str, folder: str) -> None:
                 f"diary saves, 20 clients each pausing {PAUSE_MS} ms between saves: "
                 f"{paced['rate']:.0f} saves/s   p50 {paced['p50']:.1f} ms   "
                 f"p99 {paced['p99']:.1f} ms   (budget p99 <= 25 ms)"
+            )
+            print(
+                f"  the server's event-loop thread was busy {busy:.0%} of that time, "
+                f"{cpu_per_save:.1f} ms of CPU a save: the slow saves are those that arrive "
+                "while others are being served"
             )
             print(
                 f"  the bare async def endpoint, paced the same way: {paced_bare['rate']:.0f} "
