@@ -1,6 +1,8 @@
 """The JSON API (/api/v1): thin handlers over app/services, bearer-token auth."""
 
 from fastapi import APIRouter
+from starlette.routing import Match
+from starlette.types import Scope
 
 from app.api import (
     account,
@@ -18,7 +20,24 @@ from app.api import (
 )
 from app.trials import api as self_trials
 
-router = APIRouter(prefix="/api/v1")
+
+class ApiRouter(APIRouter):
+    """The API's router, which declines a path outside its prefix at once.
+
+    FastAPI (0.165 on) tries the app's routers in turn, and in each router every route in
+    turn. Pages are served by the router after this one, so each page was first tried
+    against all 53 of the API's routes: about 0.3 ms of every page (GET /login took 1.48
+    ms in the process, 1.12 ms with this check; a path that matches nothing 0.80 -> 0.58).
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = scope["path"].removeprefix(scope.get("root_path", ""))
+        if not path.startswith(f"{self.prefix}/"):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+router = ApiRouter(prefix="/api/v1")
 router.include_router(auth.router)
 router.include_router(entries.router)
 router.include_router(dose_steps.router)
