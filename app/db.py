@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -392,19 +393,33 @@ Row = TypeVar("Row", bound=SQLModel)
 
 @dataclass(frozen=True)
 class PreparedRows:
-    """Rows for one multi-row INSERT, every value already in the database driver's form.
+    """Rows for a multi-row INSERT, every value already in the database driver's form.
 
     Turning values into that form (JSON text, dates) is most of the cost of a large insert;
-    done beforehand, outside any write block, the write itself is one `executemany`. An import
+    done beforehand, outside any write block, the write itself is a few statements. An import
     of five years of days holds SQLite's write lock for tens of milliseconds, not hundreds.
+
+    On SQLite each statement inserts as many rows as SQLite takes parameters for (thousands),
+    not one row each as an `executemany` does: SQLite runs each row's insert with Python's
+    interpreter lock released and then takes it back, and while another thread is busy (the
+    event loop) each taking back waits for that thread's turn to end, up to 5 ms. An import
+    of 5,000 rows then held the write lock for 20–40 s with one thread busy all along
+    (bench/import_write.py).
     """
 
-    sql: str
-    parameters: list[Any]
+    # (SQL, parameters): on SQLite a tuple of the statement's parameters; elsewhere one
+    # statement with a list of parameter dicts, one a row (an `executemany`, which psycopg
+    # sends together).
+    statements: list[tuple[str, Any]]
 
     def insert(self, session: Session) -> None:
-        if self.parameters:
-            session.connection().exec_driver_sql(self.sql, self.parameters)
+        connection = session.connection()
+        for sql, parameters in self.statements:
+            if parameters:
+                connection.exec_driver_sql(sql, parameters)
+
+
+MAX_PARAMETERS = 30_000
 
 
 def prepare_rows(
@@ -415,18 +430,29 @@ def prepare_rows(
     dialect = session.get_bind().dialect
     table = sa_inspect(model).local_table
     columns = list(rows[0]) if rows else []
-    compiled = sa_insert(table).compile(dialect=dialect, column_keys=columns)
     processors = {}
     for name in columns:
         column_type = table.c[name].type.dialect_impl(dialect)
         processors[name] = column_type.bind_processor(dialect) or _unchanged
-    converted = [{name: processors[name](row[name]) for name in columns} for row in rows]
-    if compiled.positiontup is not None:  # SQLite's "?" placeholders
-        order = compiled.positiontup
-        return PreparedRows(
-            str(compiled), [tuple(row[name] for name in order) for row in converted]
-        )
-    return PreparedRows(str(compiled), converted)
+    if dialect.name != "sqlite" or not columns:
+        compiled = sa_insert(table).compile(dialect=dialect, column_keys=columns)
+        converted = [{name: processors[name](row[name]) for name in columns} for row in rows]
+        return PreparedRows([(str(compiled), converted)])
+    driver = session.connection().connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    # SQLite's limit on parameters (250,000 as Debian builds it), kept to a statement of about
+    # 100 KB of SQL text (SQLite limits SQL text to 1 MB unless built otherwise).
+    parameters = min(driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), MAX_PARAMETERS)
+    per_statement = max(1, parameters // len(columns))
+    quote = dialect.identifier_preparer.quote
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
+    one_row = "(" + ", ".join("?" * len(columns)) + ")"
+    statements = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        values = tuple(processors[name](row[name]) for row in chunk for name in columns)
+        statements.append((head + "VALUES " + ", ".join([one_row] * len(chunk)), values))
+    return PreparedRows(statements)
 
 
 def _unchanged(value: Any) -> Any:

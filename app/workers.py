@@ -4,7 +4,10 @@ checking an imported backup.
 Python runs one thread at a time in a process. Work like this done in a thread of the server
 still takes turns with the event loop and every other request: a save waited behind it, and a
 save waiting for SQLite's write lock waited longer still, because the request holding the lock
-got fewer turns. In a process of its own it runs beside the server instead.
+got fewer turns. In a process of its own it runs beside the server instead, and at a lower
+CPU priority: when the machine is busy, the server's answers come first and a PDF waits a
+little longer (a patient's save took half as long, median, during imports and PDF downloads:
+bench/write_path.py).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ class WorkerPool:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.max_workers,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=end_with_parent,
+                    initializer=start_worker,
                     initargs=(os.getpid(),),
                 )
             executor = self._executor
@@ -59,9 +62,15 @@ class WorkerPool:
         return await asyncio.wait_for(asyncio.wrap_future(self.submit(work, *args)), timeout)
 
 
-def end_with_parent(parent: int) -> None:
-    """In a worker: exit once the app's process is gone (a restart, a crash, SIGTERM). Without
-    this a worker outlived the server, a 250 MB process left behind by every restart."""
+# How much lower a worker's CPU priority is than the server's (Unix niceness; 10 of 19).
+WORKER_NICENESS = 10
+
+
+def start_worker(parent: int) -> None:
+    """In a new worker: yield the CPU to the server (WORKER_NICENESS), and exit once the app's
+    process is gone (a restart, a crash, SIGTERM). Without that a worker outlived the server,
+    a 250 MB process left behind by every restart."""
+    os.nice(WORKER_NICENESS)
 
     def watch() -> None:
         while os.getppid() == parent:
