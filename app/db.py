@@ -402,9 +402,9 @@ class PreparedRows:
     On SQLite each statement inserts as many rows as SQLite takes parameters for (thousands),
     not one row each as an `executemany` does: SQLite runs each row's insert with Python's
     interpreter lock released and then takes it back, and while another thread is busy (the
-    event loop) each taking back waits for that thread's turn to end, up to 5 ms. An import
-    of 5,000 rows then held the write lock for 20–40 s with one thread busy all along
-    (bench/import_write.py).
+    event loop) each taking back waits for that thread's turn to end. A 9 MB import (5,500
+    rows) then held the write lock for about 4 s with one thread busy all along, against
+    about 50 ms now (bench/write_lock.py).
     """
 
     # (SQL, parameters): on SQLite a tuple of the statement's parameters; elsewhere one

@@ -56,9 +56,13 @@ def save_batch(batch: EntryBatch, user: ApiUser, database: DatabaseDep) -> Batch
     assert user.id is not None
     try:
         with database.write() as session:
-            outcomes = entries.save_batch(session, user=user, entries=batch.entries, source="api")
+            # Read before the save, in its transaction: after the commit they would start
+            # another, holding the write lock longer.
             steps = dose_steps.list_steps(session, user_id=user.id)
             catalogue = catalogue_for(session, user=user)
+            outcomes = entries.save_batch(
+                session, user=user, entries=batch.entries, source="api", catalogue=catalogue
+            )
     except entries.DiaryDayRefused as refusal:
         loc: list[str | int] = ["body", "entries", refusal.index or 0, "date"]
         raise field_error(loc, str(refusal)) from None

@@ -556,7 +556,12 @@ def _revision_exists(
 
 
 def save_batch(
-    session: Session, *, user: User, entries: Sequence[DatedEntryAnswers], source: Source
+    session: Session,
+    *,
+    user: User,
+    entries: Sequence[DatedEntryAnswers],
+    source: Source,
+    catalogue: Catalogue | None = None,
 ) -> list[SaveOutcome]:
     """Save every entry or none: one transaction, rolled back on the first refusal."""
     today = patient_today(user)
@@ -573,7 +578,7 @@ def save_batch(
             refusal.index = index
             raise
         first_index[item.date] = index
-    catalogue = catalogue_for(session, user=user)
+    catalogue = catalogue or catalogue_for(session, user=user)
     for index, item in enumerate(entries):
         try:
             check_item_keys(item, catalogue)
@@ -593,13 +598,10 @@ def save_batch(
             )
             for item in entries
         ]
-        session.commit()
+        session.commit()  # each day holds what was written: nothing needs reading back
     except Exception:
         session.rollback()
         raise
-    for outcome in outcomes:
-        if outcome.entry is not None:
-            session.refresh(outcome.entry)
     return outcomes
 
 

@@ -6,7 +6,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
@@ -281,6 +283,49 @@ def test_batch_saves_all(api: TestClient, session: Session, user: User) -> None:
         ("2026-03-02", 20),
         ("2026-03-03", 30),
     ]
+
+
+def test_a_batch_is_one_transaction_that_reads_nothing_back(
+    app: FastAPI, api: TestClient, session: Session, user: User
+) -> None:
+    """Every other patient's save waits while a batch writes (on SQLite, the one writer): the
+    batch reads each day once, in its own transaction, and nothing after its commit."""
+    make_entry(session, user=user, day=date(2026, 3, 1), pain=10)
+    transactions: list[object] = []
+    day_reads: list[str] = []
+
+    def began(connection):
+        transactions.append(connection)
+
+    def statement(connection, cursor, sql, parameters, context, executemany):
+        if sql.lstrip().upper().startswith("SELECT") and "FROM diary_entry" in sql:
+            day_reads.append(sql)
+
+    writer = app.state.database.writer
+    event.listen(writer, "begin", began)
+    event.listen(writer, "before_cursor_execute", statement)
+    try:
+        response = api.post(
+            "/api/v1/entries/batch",
+            json={
+                "entries": [
+                    {"date": "2026-03-01", "pain": 15},
+                    {"date": "2026-03-02", "pain": 20, "side_effects": {"insomnia": 2}},
+                    {"date": "2026-03-03", "pain": 30, "notes": "slept"},
+                ]
+            },
+        )
+    finally:
+        event.remove(writer, "begin", began)
+        event.remove(writer, "before_cursor_execute", statement)
+    assert response.status_code == 200, response.text
+    assert len(transactions) == 1
+    assert len(day_reads) == 3, day_reads
+    returned = {entry["date"]: entry for entry in response.json()["entries"]}
+    for day, saved in returned.items():
+        assert saved == api.get(f"/api/v1/entries/{day}").json()
+    assert returned["2026-03-02"]["side_effects"]["insomnia"] == 2
+    assert returned["2026-03-03"]["notes"] == "slept"
 
 
 @pytest.mark.parametrize(

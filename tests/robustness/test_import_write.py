@@ -1,7 +1,7 @@
 """A checked import is written in a few multi-row statements on SQLite (app.db `PreparedRows`),
 not one statement a row: SQLite gives up Python's interpreter lock for every statement it runs,
 and a writer that must take it back thousands of times, while the event loop is busy, held the
-write lock for seconds (bench/import_write.py)."""
+write lock for seconds (bench/write_lock.py)."""
 
 from __future__ import annotations
 
