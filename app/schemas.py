@@ -198,10 +198,16 @@ class DatedEntryAnswers(EntryAnswers):
     date: date
 
 
+# A batch is one transaction, and on SQLite every other patient's save waits for it: 100 new
+# days hold the write lock about 40 ms, 1,000 about 400 ms, and 2.3 s while the server is busy
+# (bench/write_lock.py). A longer history goes in several batches, or as a backup import.
+MAX_BATCH_DAYS = 100
+
+
 class EntryBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    entries: list[DatedEntryAnswers] = Field(min_length=1, max_length=1000)
+    entries: list[DatedEntryAnswers] = Field(min_length=1, max_length=MAX_BATCH_DAYS)
 
 
 class EntryPublic(BaseModel):

@@ -47,6 +47,8 @@ def list_entries(
 def save_batch(batch: EntryBatch, user: ApiUser, database: DatabaseDep) -> BatchResult:
     """Save every entry in the list, or none of them (422 naming the entry that was refused;
     each day may come only once; an item key the diary does not know is refused, 422 naming it).
+    At most 100 days a batch (422 naming `entries`): send a longer history in several batches,
+    or as a backup (POST /api/v1/import).
 
     `results` says what happened to each entry, in order: `created`, `replaced`, `unchanged`
     (the same answers, or a replay of the same device edit), `superseded` (an edit older than

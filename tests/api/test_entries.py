@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
 from app.models import DiaryEntry, EntryRevision, User
+from app.schemas import MAX_BATCH_DAYS
 from app.services.entries import patient_today
 from tests.factories import make_entry, make_step
 
@@ -371,6 +372,23 @@ def test_batch_with_a_future_day_writes_nothing(
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "entries", position, "date"]
     assert session.exec(select(DiaryEntry)).all() == []
+
+
+def test_a_batch_of_more_than_a_hundred_days_is_refused_naming_the_list(
+    api: TestClient, user: User
+) -> None:
+    first = patient_today(user) - timedelta(days=200)
+    days = [
+        {"date": (first + timedelta(days=offset)).isoformat(), "pain": offset % 101}
+        for offset in range(MAX_BATCH_DAYS + 1)
+    ]
+    refused = api.post("/api/v1/entries/batch", json={"entries": days})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "entries"]
+    assert api.get("/api/v1/entries").json() == []
+    saved = api.post("/api/v1/entries/batch", json={"entries": days[:MAX_BATCH_DAYS]})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["created"] == MAX_BATCH_DAYS == 100
 
 
 def test_batch_rejects_an_unknown_top_level_key_and_an_empty_list(api: TestClient) -> None:
