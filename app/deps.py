@@ -76,8 +76,8 @@ async def api_user(
         max_age = request.app.state.settings.api_token_max_age_seconds
         token = credentials.credentials
         user = await database.run_read(
-            lambda session: accounts.user_for_api_token(
-                session, token=token, max_age_seconds=max_age
+            lambda connection: accounts.user_for_api_token(
+                connection, token=token, max_age_seconds=max_age
             )
         )
     if user is None:

@@ -19,11 +19,13 @@ from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam
+from sqlalchemy import Connection, bindparam
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, col, delete, select, update
 
+from app.db import as_loaded
 from app.models import ApiToken, BrowserSession, User, utcnow
 from app.schemas import known_timezone
 
@@ -251,7 +253,7 @@ def issue_api_token(session: Session, *, user: User) -> str:
 # Every API request starts here: one query for token and user, built once (building a
 # statement costs more than running it).
 _USER_FOR_TOKEN: Final = (
-    select(User)
+    sa_select(*User.__table__.c)  # type: ignore[attr-defined]
     .join(ApiToken, col(ApiToken.user_id) == col(User.id))
     .where(
         col(ApiToken.token_hash) == bindparam("token_hash"),
@@ -261,13 +263,15 @@ _USER_FOR_TOKEN: Final = (
 )
 
 
-def user_for_api_token(session: Session, *, token: str, max_age_seconds: int) -> User | None:
-    """The token's user, unless it was revoked or is older than `max_age_seconds`."""
+def user_for_api_token(connection: Connection, *, token: str, max_age_seconds: int) -> User | None:
+    """The token's user (detached), unless it was revoked or is older than `max_age_seconds`.
+    Read with a Core statement on a connection: it runs before every API request."""
     params = {
         "token_hash": hash_secret(token),
         "oldest": utcnow() - timedelta(seconds=max_age_seconds),
     }
-    return session.exec(_USER_FOR_TOKEN, params=params).first()
+    row = connection.execute(_USER_FOR_TOKEN, params).first()
+    return as_loaded(User, row._mapping) if row is not None else None
 
 
 def revoke_api_token(session: Session, *, token: str) -> None:

@@ -13,11 +13,13 @@ from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from app.db import as_loaded
 from app.items import OTHER_ANSWER_KEYS, RATED_KEYS, SIDE_EFFECT_KEYS
 from app.items.patient import Catalogue, catalogue_for
 from app.models import DiaryEntry, EntryRevision, User, utcnow
@@ -327,18 +329,22 @@ def _locked_entry(session: Session, *, user_id: int, day: date) -> DiaryEntry | 
     """The day's row, locked until the transaction ends (PostgreSQL; SQLite has one writer).
 
     Two saves of one day from two app processes then run one after the other, and the second
-    keeps the version the first wrote, not the one both read before either wrote.
+    keeps the version the first wrote, not the one both read before either wrote. The row is
+    read with a Core statement and handed over detached (app.db `as_loaded`): the session
+    never holds it, and a save writes it with its own statements (`_replace`, `delete_day`).
     """
-    return session.exec(_LOCKED_ENTRY, params={"user_id": user_id, "day": day}).first()
+    parameters = {"user_id": user_id, "day": day}
+    row = session.connection().execute(_LOCKED_ROW, parameters).first()
+    return as_loaded(DiaryEntry, row._mapping) if row is not None else None
 
 
 # Run on every save: built once (building a statement costs more than running it).
-_LOCKED_ENTRY: Final = (
-    select(DiaryEntry)
-    .where(col(DiaryEntry.user_id) == bindparam("user_id"), col(DiaryEntry.day) == bindparam("day"))
+_LOCKED_ROW: Final = (
+    sa_select(_DAYS)
+    .where(_DAYS.c.user_id == bindparam("user_id"), _DAYS.c.day == bindparam("day"))
     .with_for_update()
-    .execution_options(populate_existing=True)
 )
+_DELETE_DAY: Final = _DAYS.delete().where(_DAYS.c.id == bindparam("entry_id"))
 
 
 # A day's first version, unless another app process saved one first (then no id comes back):
@@ -498,8 +504,7 @@ def _save_new_day(
     if new_id is None:
         return None
     entry.id = new_id
-    make_transient_to_detached(entry)  # as if read back: the session holds it, unchanged
-    session.add(entry)
+    make_transient_to_detached(entry)  # as if read back, and detached like `_locked_entry`'s
     return SaveOutcome(entry=entry, status="created")
 
 
@@ -619,7 +624,7 @@ def delete_day(session: Session, *, user_id: int, day: date) -> bool:
         session.commit()
         return False
     _keep_revision(session, entry=current, reason="deleted")
-    session.delete(current)
+    session.connection().execute(_DELETE_DAY, {"entry_id": current.id})
     session.commit()
     return True
 
