@@ -423,6 +423,9 @@ class PreparedRows:
                 connection.exec_driver_sql(sql, parameters)
 
 
+# The most parameters one multi-row INSERT takes on SQLite: SQLite allows 32,766 by default
+# (250,000 as Debian builds it), and 30,000 keep a statement's SQL text to about 100 KB (SQLite
+# allows 1 MB by default).
 MAX_PARAMETERS = 30_000
 
 
@@ -444,8 +447,6 @@ def prepare_rows(
         return PreparedRows([(str(compiled), converted)])
     driver = session.connection().connection.driver_connection
     assert isinstance(driver, sqlite3.Connection)
-    # SQLite's limit on parameters (250,000 as Debian builds it), kept to a statement of about
-    # 100 KB of SQL text (SQLite limits SQL text to 1 MB unless built otherwise).
     parameters = min(driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), MAX_PARAMETERS)
     per_statement = max(1, parameters // len(columns))
     quote = dialect.identifier_preparer.quote
@@ -468,7 +469,8 @@ def as_loaded(model: type[Row], values: Mapping[Any, Any]) -> Row:
     have loaded it, its session since closed: detached, with nothing to write. A few
     microseconds, where `model(**values)` takes about 80 (SQLModel sets each field in turn)
     and an ORM query costs about 100 more than the same Core one: for the reads every save
-    makes (the bearer token's patient, the day's row)."""
+    makes (the bearer token's patient, the day's row). The row's columns must be named as the
+    model's fields, as they are in app.models."""
     instance: Row = class_mapper(model).class_manager.new_instance()
     instance.__dict__.update(values)
     make_transient_to_detached(instance)
