@@ -123,6 +123,7 @@ def create_demo(session: Session, *, today: date, seed: int = 2013) -> User:
         written = datetime.combine(day + timedelta(days=2 if late else 0), time(21, 15), UTC)
         saved.entry.created_at = saved.entry.updated_at = written
         saved.entry.retrospective = late
+        session.add(saved.entry)  # the saved day comes back detached: these go in as an UPDATE
     session.commit()
     return user
 
