@@ -18,6 +18,7 @@ from sqlalchemy import Float, bindparam, cast, literal, literal_column, null, te
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from app.db import DirectStatement
 from app.items.catalogue import (
     CUSTOM_PREFIX,
     FIXED_ITEMS,
@@ -63,7 +64,13 @@ class Catalogue:
     entries: tuple[PatientItem, ...]
 
     def __post_init__(self) -> None:
+        # Looked up on every save: worked out once (a catalogue never changes, and patients
+        # with the same items share one, see `_catalogue`).
         object.__setattr__(self, "_by_key", {entry.key: entry for entry in self.entries})
+        by_kind: dict[str, frozenset[str]] = {}
+        for kind in ("rated", "side_effect"):
+            by_kind[kind] = frozenset(e.key for e in self.entries if e.item.kind == kind)
+        object.__setattr__(self, "_keys_by_kind", by_kind)
 
     def get(self, key: str) -> Item | None:
         found: PatientItem | None = self._by_key.get(key)  # type: ignore[attr-defined]
@@ -89,7 +96,8 @@ class Catalogue:
         return self.items(kind="side_effect")
 
     def keys(self, kind: Kind) -> frozenset[str]:
-        return frozenset(entry.key for entry in self.entries if entry.item.kind == kind)
+        keys: frozenset[str] = self._keys_by_kind[kind]  # type: ignore[attr-defined]
+        return keys
 
     def shown(self, kind: Kind, with_data: Iterable[str] = ()) -> list[Item]:
         """What an output lists: the tracked items of a kind, then untracked ones with data."""
@@ -173,8 +181,9 @@ def _catalogue_rows(*, dose: bool) -> Any:
     )
 
 
-_CATALOGUE_ROWS: Final = _catalogue_rows(dose=False)
-_CATALOGUE_AND_DOSE_ROWS: Final = _catalogue_rows(dose=True)
+# Read on every diary save: run on the driver's cursor (app.db `DirectStatement`).
+_CATALOGUE_ROWS: Final = DirectStatement(_catalogue_rows(dose=False))
+_CATALOGUE_AND_DOSE_ROWS: Final = DirectStatement(_catalogue_rows(dose=True))
 
 
 def catalogue_for(session: Session, *, user: User) -> Catalogue:
@@ -192,7 +201,7 @@ def catalogue_and_dose(
 
 
 def _read_catalogue(
-    session: Session, *, user: User, statement: Any, day: date | None
+    session: Session, *, user: User, statement: DirectStatement, day: date | None
 ) -> tuple[Catalogue, float | None]:
     assert user.id is not None
     if session.autoflush:
@@ -203,7 +212,7 @@ def _read_catalogue(
     parameters: dict[str, Any] = {"user_id": user.id}
     if day is not None:
         parameters["day"] = day
-    for row in session.connection().execute(statement, parameters):
+    for row in statement.rows(session.connection(), parameters):
         if row.part == 0:
             own.append(
                 _OwnRow._make(row[2 : 2 + len(_OwnRow._fields)])._replace(hidden=bool(row.hidden))

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, col, delete, select, update
 
-from app.db import as_loaded
+from app.db import DirectStatement, as_loaded
 from app.models import ApiToken, BrowserSession, User, utcnow
 from app.schemas import known_timezone
 
@@ -252,7 +252,7 @@ def issue_api_token(session: Session, *, user: User) -> str:
 
 # Every API request starts here: one query for token and user, built once (building a
 # statement costs more than running it).
-_USER_FOR_TOKEN: Final = (
+_USER_FOR_TOKEN: Final = DirectStatement(
     sa_select(*User.__table__.c)  # type: ignore[attr-defined]
     .join(ApiToken, col(ApiToken.user_id) == col(User.id))
     .where(
@@ -270,8 +270,8 @@ def user_for_api_token(connection: Connection, *, token: str, max_age_seconds: i
         "token_hash": hash_secret(token),
         "oldest": utcnow() - timedelta(seconds=max_age_seconds),
     }
-    row = connection.execute(_USER_FOR_TOKEN, params).first()
-    return as_loaded(User, row._mapping) if row is not None else None
+    row = _USER_FOR_TOKEN.first(connection, params)
+    return as_loaded(User, row._asdict()) if row is not None else None
 
 
 def revoke_api_token(session: Session, *, token: str) -> None:

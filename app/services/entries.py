@@ -12,14 +12,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam
+from sqlalchemy import Connection, bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from app.db import as_loaded
+from app.db import DirectStatement, as_loaded
 from app.items import OTHER_ANSWER_KEYS, RATED_KEYS, SIDE_EFFECT_KEYS
 from app.items.patient import Catalogue, catalogue_for
 from app.models import DiaryEntry, EntryRevision, User, utcnow
@@ -209,7 +208,7 @@ def snapshot_edit_key(data: dict[str, Any]) -> str | None:
 
 
 def _keep_revision(
-    session: Session, *, entry: DiaryEntry, reason: str, data: dict[str, Any] | None = None
+    connection: Connection, *, entry: DiaryEntry, reason: str, data: dict[str, Any] | None = None
 ) -> None:
     snapshot = data if data is not None else entry_snapshot(entry)
     row = {
@@ -222,14 +221,31 @@ def _keep_revision(
         "reason": reason,
         "edit_key": snapshot_edit_key(snapshot),
     }
-    session.connection().execute(_INSERT_REVISION, row)
+    _INSERT_REVISION.run(connection, row)
 
 
-# Every replacing save writes one revision and one day: statements built once, run directly
-# (the ORM's unit of work took half of a save's time), see `_replace`.
+# Every replacing save writes one revision and one day: statements built once and run on the
+# driver's cursor (app.db `DirectStatement`; the ORM's unit of work took half of a save's
+# time, SQLAlchemy's execution layer most of the rest), see `_replace`.
 _DAYS: Final = DiaryEntry.__table__  # type: ignore[attr-defined]
-_INSERT_REVISION: Final = EntryRevision.__table__.insert()  # type: ignore[attr-defined]
-_UPDATE_DAY: Final = _DAYS.update().where(_DAYS.c.id == bindparam("entry_id"))
+_REVISION_COLUMNS: Final = (
+    "user_id",
+    "day",
+    "data",
+    "source",
+    "saved_at",
+    "replaced_at",
+    "reason",
+    "edit_key",
+)
+_INSERT_REVISION: Final = DirectStatement(
+    EntryRevision.__table__.insert(),  # type: ignore[attr-defined]
+    columns=_REVISION_COLUMNS,
+)
+_REPLACED_COLUMNS: Final = (*ANSWER_KEYS, "source", "updated_at", "client_id", "client_edited_at")
+_UPDATE_DAY: Final = DirectStatement(
+    _DAYS.update().where(_DAYS.c.id == bindparam("entry_id")), columns=_REPLACED_COLUMNS
+)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -325,7 +341,7 @@ class _Edit:
         )
 
 
-def _locked_entry(session: Session, *, user_id: int, day: date) -> DiaryEntry | None:
+def _locked_entry(connection: Connection, *, user_id: int, day: date) -> DiaryEntry | None:
     """The day's row, locked until the transaction ends (PostgreSQL; SQLite has one writer).
 
     Two saves of one day from two app processes then run one after the other, and the second
@@ -334,28 +350,29 @@ def _locked_entry(session: Session, *, user_id: int, day: date) -> DiaryEntry | 
     never holds it, and a save writes it with its own statements (`_replace`, `delete_day`).
     """
     parameters = {"user_id": user_id, "day": day}
-    row = session.connection().execute(_LOCKED_ROW, parameters).first()
-    return as_loaded(DiaryEntry, row._mapping) if row is not None else None
+    row = _LOCKED_ROW.first(connection, parameters)
+    return as_loaded(DiaryEntry, row._asdict()) if row is not None else None
 
 
 # Run on every save: built once (building a statement costs more than running it).
-_LOCKED_ROW: Final = (
+_LOCKED_ROW: Final = DirectStatement(
     sa_select(_DAYS)
     .where(_DAYS.c.user_id == bindparam("user_id"), _DAYS.c.day == bindparam("day"))
     .with_for_update()
 )
-_DELETE_DAY: Final = _DAYS.delete().where(_DAYS.c.id == bindparam("entry_id"))
+_DELETE_DAY: Final = DirectStatement(_DAYS.delete().where(_DAYS.c.id == bindparam("entry_id")))
 
 
 # A day's first version, unless another app process saved one first (then no id comes back):
 # ON CONFLICT leaves their row without failing this transaction (a batch carries on), and
 # without the two round trips of a savepoint. On SQLite (one writer) it cannot happen.
-def _insert_new_day(dialect: Any) -> Any:
-    return (
+def _insert_new_day(dialect: Any) -> DirectStatement:
+    statement = (
         dialect.insert(_DAYS)
         .on_conflict_do_nothing(index_elements=[_DAYS.c.user_id, _DAYS.c.day])
         .returning(_DAYS.c.id)
     )
+    return DirectStatement(statement, columns=[c.key for c in _DAYS.c if c.key != "id"])
 
 
 _INSERT_NEW_DAY: Final = {
@@ -370,47 +387,63 @@ _INSERT_NEW_DAY: Final = {
 REVISIONS_SCANNED = 100
 
 
-def _day_revisions(
-    session: Session, *, user_id: int, day: date, key: str | None
-) -> list[EntryRevision]:
-    """The day's kept versions of the device edit `key`; without a key, the latest few."""
-    statement = select(EntryRevision).where(
-        EntryRevision.user_id == user_id, EntryRevision.day == day
+_REVISIONS: Final = EntryRevision.__table__  # type: ignore[attr-defined]
+
+
+def _kept_versions(key: bool) -> DirectStatement:
+    """What a day's latest kept versions hold (at most REVISIONS_SCANNED); with `key`, only
+    the versions of one device edit."""
+    statement = sa_select(_REVISIONS.c.data).where(
+        _REVISIONS.c.user_id == bindparam("user_id"), _REVISIONS.c.day == bindparam("day")
     )
-    if key is not None:
-        statement = statement.where(EntryRevision.edit_key == key)
-    statement = statement.order_by(col(EntryRevision.id).desc()).limit(REVISIONS_SCANNED)
-    return list(session.exec(statement))
+    if key:
+        statement = statement.where(_REVISIONS.c.edit_key == bindparam("key"))
+    return DirectStatement(statement.order_by(_REVISIONS.c.id.desc()).limit(REVISIONS_SCANNED))
 
 
-def _seen_before(session: Session, *, user_id: int, day: date, edit: _Edit) -> bool:
+_VERSIONS_OF_EDIT: Final = _kept_versions(key=True)
+_LATEST_VERSIONS: Final = _kept_versions(key=False)
+_LAST_DELETION: Final = DirectStatement(
+    sa_select(_REVISIONS.c.replaced_at)
+    .where(
+        _REVISIONS.c.user_id == bindparam("user_id"),
+        _REVISIONS.c.day == bindparam("day"),
+        _REVISIONS.c.reason == "deleted",
+    )
+    .order_by(_REVISIONS.c.replaced_at.desc())
+    .limit(1)
+)
+
+
+def _day_revisions(
+    connection: Connection, *, user_id: int, day: date, key: str | None
+) -> list[dict[str, Any]]:
+    """What the day's kept versions of the device edit `key` hold; without a key, what the
+    latest few hold."""
+    where: dict[str, Any] = {"user_id": user_id, "day": day}
+    if key is None:
+        return [row.data for row in _LATEST_VERSIONS.rows(connection, where)]
+    return [row.data for row in _VERSIONS_OF_EDIT.rows(connection, {**where, "key": key})]
+
+
+def _seen_before(connection: Connection, *, user_id: int, day: date, edit: _Edit) -> bool:
     """True when this device edit is already in the day's history (a replay)."""
     if not edit.replayable:
         return False
     key = edit_key(edit.client_id, edit.edited_at)
     return any(
-        edit.is_snapshot(revision.data)
-        for revision in _day_revisions(session, user_id=user_id, day=day, key=key)
+        edit.is_snapshot(data)
+        for data in _day_revisions(connection, user_id=user_id, day=day, key=key)
     )
 
 
-def _last_deletion(session: Session, *, user_id: int, day: date) -> datetime | None:
-    statement = (
-        select(EntryRevision.replaced_at)
-        .where(
-            EntryRevision.user_id == user_id,
-            EntryRevision.day == day,
-            EntryRevision.reason == "deleted",
-        )
-        .order_by(col(EntryRevision.replaced_at).desc())
-        .limit(1)
-    )
-    deleted_at = session.exec(statement).first()
-    return _utc(deleted_at) if deleted_at is not None else None
+def _last_deletion(connection: Connection, *, user_id: int, day: date) -> datetime | None:
+    row = _LAST_DELETION.first(connection, {"user_id": user_id, "day": day})
+    return _utc(row.replaced_at) if row is not None else None
 
 
 def _keep_superseded(
-    session: Session, *, user: User, day: date, edit: _Edit, source: Source
+    connection: Connection, *, user: User, day: date, edit: _Edit, source: Source
 ) -> None:
     """Keep an edit that lost to a later change in the day's history (once)."""
     assert user.id is not None
@@ -424,8 +457,8 @@ def _keep_superseded(
         **edit.values,
     )
     snapshot = entry_snapshot(incoming)
-    if not _revision_exists(session, user_id=user.id, day=day, snapshot=snapshot):
-        _keep_revision(session, entry=incoming, reason="superseded", data=snapshot)
+    if not _revision_exists(connection, user_id=user.id, day=day, snapshot=snapshot):
+        _keep_revision(connection, entry=incoming, reason="superseded", data=snapshot)
 
 
 def save_entry(
@@ -454,18 +487,20 @@ def save_entry(
         edited_at=_device_time(answers),
         received_at=utcnow(),
     )
-    entry = _locked_entry(session, user_id=user.id, day=day)
+    # Every statement of the save runs on this connection, in the session's transaction.
+    connection = session.connection()
+    entry = _locked_entry(connection, user_id=user.id, day=day)
     outcome = None
     if entry is None:
-        outcome = _save_new_day(session, user=user, day=day, edit=edit, source=source)
+        outcome = _save_new_day(connection, user=user, day=day, edit=edit, source=source)
         if outcome is None:
             # Another app process saved the day's first version meanwhile: this is an edit of it.
-            entry = _locked_entry(session, user_id=user.id, day=day)
+            entry = _locked_entry(connection, user_id=user.id, day=day)
             assert entry is not None
     if outcome is None:
         assert entry is not None
         outcome = _save_over(
-            session, user=user, entry=entry, edit=edit, source=source, reason=reason
+            connection, user=user, entry=entry, edit=edit, source=source, reason=reason
         )
     if commit:
         session.commit()  # every field is set here, so nothing needs reading back
@@ -475,16 +510,16 @@ def save_entry(
 
 
 def _save_new_day(
-    session: Session, *, user: User, day: date, edit: _Edit, source: Source
+    connection: Connection, *, user: User, day: date, edit: _Edit, source: Source
 ) -> SaveOutcome | None:
     """The day's first version, or None when another process created the day meanwhile."""
     assert user.id is not None
-    if _seen_before(session, user_id=user.id, day=day, edit=edit):
+    if _seen_before(connection, user_id=user.id, day=day, edit=edit):
         return SaveOutcome(entry=None, status="stays_deleted")  # a replay, after a deletion
     if edit.edited_at is not None:
-        deleted_at = _last_deletion(session, user_id=user.id, day=day)
+        deleted_at = _last_deletion(connection, user_id=user.id, day=day)
         if deleted_at is not None and edit.order < deleted_at:
-            _keep_superseded(session, user=user, day=day, edit=edit, source=source)
+            _keep_superseded(connection, user=user, day=day, edit=edit, source=source)
             return SaveOutcome(entry=None, status="stays_deleted")
     first_saved = _first_saved(user, source=source, edited_at=edit.edited_at, now=edit.received_at)
     entry = DiaryEntry(
@@ -499,23 +534,28 @@ def _save_new_day(
         **edit.values,
     )
     values = {column.key: getattr(entry, column.key) for column in _DAYS.c if column.key != "id"}
-    insert = _INSERT_NEW_DAY[session.get_bind().dialect.name]
-    new_id = session.connection().execute(insert, values).scalar_one_or_none()
-    if new_id is None:
+    inserted = _INSERT_NEW_DAY[connection.dialect.name].first(connection, values)
+    if inserted is None:
         return None
-    entry.id = new_id
+    entry.id = inserted.id
     make_transient_to_detached(entry)  # as if read back, and detached like `_locked_entry`'s
     return SaveOutcome(entry=entry, status="created")
 
 
 def _save_over(
-    session: Session, *, user: User, entry: DiaryEntry, edit: _Edit, source: Source, reason: str
+    connection: Connection,
+    *,
+    user: User,
+    entry: DiaryEntry,
+    edit: _Edit,
+    source: Source,
+    reason: str,
 ) -> SaveOutcome:
     """Replace the day's current version with the edit, unless the edit is older or a replay."""
     assert user.id is not None
     if edit.is_entry(entry):
         return SaveOutcome(entry=entry, status="unchanged")  # the same device edit again
-    if _seen_before(session, user_id=user.id, day=entry.day, edit=edit):
+    if _seen_before(connection, user_id=user.id, day=entry.day, edit=edit):
         # A replay of an edit that a later change already replaced: it stays in the history.
         return SaveOutcome(entry=entry, status="superseded")
     if edit.edited_at is not None and edit.order < _edit_order(
@@ -523,16 +563,16 @@ def _save_over(
     ):
         # An older edit from another device (or one made before the day was last saved
         # online, which has no device time: its save time stands in): keep it in the history.
-        _keep_superseded(session, user=user, day=entry.day, edit=edit, source=source)
+        _keep_superseded(connection, user=user, day=entry.day, edit=edit, source=source)
         return SaveOutcome(entry=entry, status="superseded")
     if answers_dict(entry) == edit.values and entry.client_id == edit.client_id:
         return SaveOutcome(entry=entry, status="unchanged")
-    _keep_revision(session, entry=entry, reason=reason)
-    _replace(session, entry=entry, edit=edit, source=source)
+    _keep_revision(connection, entry=entry, reason=reason)
+    _replace(connection, entry=entry, edit=edit, source=source)
     return SaveOutcome(entry=entry, status="replaced")
 
 
-def _replace(session: Session, *, entry: DiaryEntry, edit: _Edit, source: Source) -> None:
+def _replace(connection: Connection, *, entry: DiaryEntry, edit: _Edit, source: Source) -> None:
     """Write the edit over the day's row with one UPDATE, and give `entry` the same values as
     already saved ones: the session has nothing of it left to write at the commit."""
     values: dict[str, Any] = {
@@ -545,18 +585,17 @@ def _replace(session: Session, *, entry: DiaryEntry, edit: _Edit, source: Source
         "client_id": edit.client_id,
         "client_edited_at": edit.edited_at,
     }
-    session.connection().execute(_UPDATE_DAY, {"entry_id": entry.id, **values})
-    for key, value in values.items():
-        set_committed_value(entry, key, value)
+    _UPDATE_DAY.run(connection, {"entry_id": entry.id, **values})
+    # As saved: `entry` is detached (`_locked_entry`), so nothing tracks its changes.
+    entry.__dict__.update(values)
 
 
 def _revision_exists(
-    session: Session, *, user_id: int, day: date, snapshot: dict[str, Any]
+    connection: Connection, *, user_id: int, day: date, snapshot: dict[str, Any]
 ) -> bool:
     key = snapshot_edit_key(snapshot)
     return any(
-        revision.data == snapshot
-        for revision in _day_revisions(session, user_id=user_id, day=day, key=key)
+        data == snapshot for data in _day_revisions(connection, user_id=user_id, day=day, key=key)
     )
 
 
@@ -619,12 +658,13 @@ def delete_day(session: Session, *, user_id: int, day: date) -> bool:
     """Remove a day from the diary; its last version stays in the revision history. False
     when there was no such day (or another request deleted it first)."""
     # Locked and read here: a save that landed since the day was last read is the version kept.
-    current = _locked_entry(session, user_id=user_id, day=day)
+    connection = session.connection()
+    current = _locked_entry(connection, user_id=user_id, day=day)
     if current is None:
         session.commit()
         return False
-    _keep_revision(session, entry=current, reason="deleted")
-    session.connection().execute(_DELETE_DAY, {"entry_id": current.id})
+    _keep_revision(connection, entry=current, reason="deleted")
+    _DELETE_DAY.run(connection, {"entry_id": current.id})
     session.commit()
     return True
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session, select
 
 from app.models import DiaryEntry, DoseStep, EntryRevision, LoginFailure, User
@@ -60,8 +60,8 @@ def slow_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Widen the gap between reading the day and writing it, so the writers overlap there."""
     read = entries._locked_entry
 
-    def read_then_wait(session: Session, **where: Any) -> DiaryEntry | None:
-        found = read(session, **where)
+    def read_then_wait(connection: Connection, **where: Any) -> DiaryEntry | None:
+        found = read(connection, **where)
         time.sleep(0.15)
         return found
 
