@@ -10,9 +10,9 @@ interpreter's switch interval set as the server sets it):
   the app's way, a few multi-row INSERTs (app.db `PreparedRows`), and as it was written before,
   one INSERT a row (`executemany`): SQLite gives up Python's interpreter lock for every row,
   and with another thread busy each taking back waits for that thread's turn;
-- a batch of new days (`save_batch`, as POST /api/v1/entries/batch does), still a few
-  statements a day: of 100 days, the most a batch may hold, and of 1,000, the most it could
-  hold before.
+- a batch of new days (`save_batch`, as POST /api/v1/entries/batch does): one statement
+  reads all its days, then each new day is one INSERT; of 100 days, the most a batch may
+  hold, and of 1,000, the most it could hold before.
 
 Run: .venv/bin/python bench/write_lock.py
 """

@@ -481,15 +481,32 @@ def save_entry(
     assert user.id is not None
     check_diary_day(day, today=patient_today(user))
     check_item_keys(answers, catalogue or catalogue_for(session, user=user))
-    edit = _Edit(
-        values=flat_answers(answers),
-        client_id=answers.client_id,
-        edited_at=_device_time(answers),
-        received_at=utcnow(),
-    )
+    edit = _edit_of(answers)
     # Every statement of the save runs on this connection, in the session's transaction.
     connection = session.connection()
     entry = _locked_entry(connection, user_id=user.id, day=day)
+    outcome = _save(
+        connection, user=user, day=day, edit=edit, source=source, reason=reason, entry=entry
+    )
+    if commit:
+        session.commit()  # every field is set here, so nothing needs reading back
+    else:
+        session.flush()
+    return outcome
+
+
+def _save(
+    connection: Connection,
+    *,
+    user: User,
+    day: date,
+    edit: _Edit,
+    source: Source,
+    reason: str,
+    entry: DiaryEntry | None,
+) -> SaveOutcome:
+    """The save's rules, given the day's row as read and locked (None: there was none)."""
+    assert user.id is not None
     outcome = None
     if entry is None:
         outcome = _save_new_day(connection, user=user, day=day, edit=edit, source=source)
@@ -502,11 +519,16 @@ def save_entry(
         outcome = _save_over(
             connection, user=user, entry=entry, edit=edit, source=source, reason=reason
         )
-    if commit:
-        session.commit()  # every field is set here, so nothing needs reading back
-    else:
-        session.flush()
     return outcome
+
+
+def _edit_of(answers: EntryAnswers) -> _Edit:
+    return _Edit(
+        values=flat_answers(answers),
+        client_id=answers.client_id,
+        edited_at=_device_time(answers),
+        received_at=utcnow(),
+    )
 
 
 def _save_new_day(
@@ -630,23 +652,51 @@ def save_batch(
             unknown.index = index
             raise
     try:
-        outcomes = [
-            save_entry(
-                session,
-                user=user,
-                day=item.date,
-                answers=item,
-                source=source,
-                commit=False,
-                catalogue=catalogue,
-            )
-            for item in entries
-        ]
+        outcomes = _save_days(session.connection(), user=user, entries=entries, source=source)
         session.commit()  # each day holds what was written: nothing needs reading back
     except Exception:
         session.rollback()
         raise
     return outcomes
+
+
+def _save_days(
+    connection: Connection, *, user: User, entries: Sequence[DatedEntryAnswers], source: Source
+) -> list[SaveOutcome]:
+    """The save's rules for each day of a checked batch, with every day's row read (and
+    locked) in one statement, where `save_entry` reads each in its own: a statement costs
+    more than the work it does (on SQLite each also gives up Python's interpreter lock, and
+    must wait to take it back while the event loop is busy), and SQLite's write lock is held
+    meanwhile."""
+    assert user.id is not None
+    current = _locked_days(connection, user_id=user.id, days=[item.date for item in entries])
+    return [
+        _save(
+            connection,
+            user=user,
+            day=item.date,
+            edit=_edit_of(item),
+            source=source,
+            reason="edited",
+            entry=current.get(item.date),
+        )
+        for item in entries
+    ]
+
+
+def _locked_days(
+    connection: Connection, *, user_id: int, days: list[date]
+) -> dict[date, DiaryEntry]:
+    """The rows of these days that exist, locked until the transaction ends, in the order of
+    their days (so two batches lock the days they share in the same order)."""
+    statement = (
+        sa_select(_DAYS)
+        .where(_DAYS.c.user_id == user_id, _DAYS.c.day.in_(days))
+        .order_by(_DAYS.c.day)
+        .with_for_update()
+    )
+    rows = connection.execute(statement)
+    return {row.day: as_loaded(DiaryEntry, row._asdict()) for row in rows}
 
 
 def delete_entry(session: Session, *, entry: DiaryEntry) -> None:
