@@ -527,7 +527,7 @@ class _DriverForm:
 
 class DirectStatement:
     """A Core statement run on the database driver's own cursor, for the few statements every
-    diary save runs (the bearer token's patient, the catalogue, the day's row, its kept
+    diary save runs (BEGIN, the bearer token's patient, the catalogue, the day's row, its kept
     version and its update).
 
     SQLAlchemy's execution layer costs about 70 µs a statement on this machine, where SQLite
