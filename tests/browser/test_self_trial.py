@@ -96,3 +96,44 @@ def test_a_trial_from_set_up_to_result(context: BrowserContext, live_server: Liv
     expect(result).to_contain_text("smallest possible with 3 pairs")
     expect(result.locator("table").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_wrong_codes_end_at_a_page_that_says_beside_the_field_when_to_try_again(
+    context: BrowserContext, live_server: LiveServer
+) -> None:
+    """The sixth code within 15 minutes is refused (429) with the wait beside the field, as
+    the browser shows it: the service worker does not stand an offline page in for it."""
+    email = "guessed@example.org"
+    live_server.register(email)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in(page, live_server, email)
+    wait_for_worker(page)
+    page.goto(f"{live_server.url}/trial")
+    page.get_by_label("No, I start after my baseline").check()
+    page.fill("#meaningful_change", "15")
+    page.click("text=Draw the order and set up")
+    expect(page.locator("[role=status]")).to_contain_text("Trial set up")
+    page.click("text=The pharmacy has the sheet: seal it")
+    expect(page.locator("[role=status]")).to_contain_text("Sealed")
+    database = live_server.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(database, timeout=10) as db:  # ten days into its first period
+        db.execute(
+            "UPDATE self_trial SET start_date = ?",
+            ((date.today() - timedelta(days=10)).isoformat(),),
+        )
+
+    statuses = []
+    for _ in range(6):
+        page.goto(f"{live_server.url}/trial")
+        page.fill("#code", "0000-0000-0000")
+        with page.expect_response(lambda response: response.url.endswith("/unblind")) as sent:
+            page.click("button:has-text('Unblind')")
+        statuses.append(sent.value.status)
+        page.wait_for_load_state()
+    assert statuses == [422] * 5 + [429], statuses
+    error = page.locator("#code-error")
+    expect(error).to_contain_text("Try again in 15 minutes")
+    expect(error).to_contain_text("the right code will still work then")
+    expect(page.locator("#code")).to_have_attribute("aria-invalid", "true")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
