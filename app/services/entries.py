@@ -228,20 +228,16 @@ def _keep_revision(
 # driver's cursor (app.db `DirectStatement`; the ORM's unit of work took half of a save's
 # time, SQLAlchemy's execution layer most of the rest), see `_replace`.
 _DAYS: Final = DiaryEntry.__table__  # type: ignore[attr-defined]
-_REVISION_COLUMNS: Final = (
-    "user_id",
-    "day",
-    "data",
-    "source",
-    "saved_at",
-    "replaced_at",
-    "reason",
-    "edit_key",
-)
-_INSERT_REVISION: Final = DirectStatement(
-    EntryRevision.__table__.insert(),  # type: ignore[attr-defined]
-    columns=_REVISION_COLUMNS,
-)
+_REVISIONS: Final = EntryRevision.__table__  # type: ignore[attr-defined]
+
+
+def _set_on_insert(table: Any) -> list[str]:
+    """The columns an INSERT of a new row sets: all but the id the database gives it."""
+    return [column.key for column in table.c if column.key != "id"]
+
+
+_NEW_DAY_COLUMNS: Final = _set_on_insert(_DAYS)
+_INSERT_REVISION: Final = DirectStatement(_REVISIONS.insert(), columns=_set_on_insert(_REVISIONS))
 _REPLACED_COLUMNS: Final = (*ANSWER_KEYS, "source", "updated_at", "client_id", "client_edited_at")
 _UPDATE_DAY: Final = DirectStatement(
     _DAYS.update().where(_DAYS.c.id == bindparam("entry_id")), columns=_REPLACED_COLUMNS
@@ -372,7 +368,7 @@ def _insert_new_day(dialect: Any) -> DirectStatement:
         .on_conflict_do_nothing(index_elements=[_DAYS.c.user_id, _DAYS.c.day])
         .returning(_DAYS.c.id)
     )
-    return DirectStatement(statement, columns=[c.key for c in _DAYS.c if c.key != "id"])
+    return DirectStatement(statement, columns=_NEW_DAY_COLUMNS)
 
 
 _INSERT_NEW_DAY: Final = {
@@ -385,9 +381,6 @@ _INSERT_NEW_DAY: Final = {
 # saves in milliseconds): versions of one device edit are found by their key, and a version
 # without one is compared with the most recent versions only.
 REVISIONS_SCANNED = 100
-
-
-_REVISIONS: Final = EntryRevision.__table__  # type: ignore[attr-defined]
 
 
 def _kept_versions(key: bool) -> DirectStatement:
@@ -555,7 +548,7 @@ def _save_new_day(
         client_edited_at=edit.edited_at,
         **edit.values,
     )
-    values = {column.key: getattr(entry, column.key) for column in _DAYS.c if column.key != "id"}
+    values = {key: getattr(entry, key) for key in _NEW_DAY_COLUMNS}
     inserted = _INSERT_NEW_DAY[connection.dialect.name].first(connection, values)
     if inserted is None:
         return None
