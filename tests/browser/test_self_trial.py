@@ -11,7 +11,7 @@ import sqlite3
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import LiveServer, sign_in, wait_for_worker
 from tests.trials.helpers import read_sheet
@@ -19,13 +19,19 @@ from tests.trials.helpers import read_sheet
 pytestmark = pytest.mark.browser
 
 
-def test_a_trial_from_set_up_to_result(context: BrowserContext, live_server: LiveServer) -> None:
-    email = "trial@example.org"
+def _signed_in_page(context: BrowserContext, live_server: LiveServer, email: str) -> Page:
+    """A new patient, signed in, with the service worker running."""
     live_server.register(email)
     page = context.new_page()
     page.set_default_timeout(15_000)
     sign_in(page, live_server, email)
     wait_for_worker(page)
+    return page
+
+
+def test_a_trial_from_set_up_to_result(context: BrowserContext, live_server: LiveServer) -> None:
+    email = "trial@example.org"
+    page = _signed_in_page(context, live_server, email)
 
     page.goto(f"{live_server.url}/trial")
     expect(page.locator("text=1/8 = 0.125").first).to_be_visible()
@@ -103,12 +109,7 @@ def test_wrong_codes_end_at_a_page_that_says_beside_the_field_when_to_try_again(
 ) -> None:
     """The sixth code within 15 minutes is refused (429) with the wait beside the field, as
     the browser shows it: the service worker does not stand an offline page in for it."""
-    email = "guessed@example.org"
-    live_server.register(email)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    sign_in(page, live_server, email)
-    wait_for_worker(page)
+    page = _signed_in_page(context, live_server, "guessed@example.org")
     page.goto(f"{live_server.url}/trial")
     page.get_by_label("No, I start after my baseline").check()
     page.fill("#meaningful_change", "15")
