@@ -38,8 +38,8 @@ class ApiRouter(APIRouter):
 
 
 router = ApiRouter(prefix="/api/v1")
+router.include_router(entries.router)  # first: a diary save is the most frequent request
 router.include_router(auth.router)
-router.include_router(entries.router)
 router.include_router(dose_steps.router)
 router.include_router(dose_plan.router)
 router.include_router(reminders.router)

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
-from sqlmodel import Session
+from sqlalchemy import Connection
 
 from app.api.errors import field_error
 from app.db import DatabaseDep
@@ -119,11 +119,11 @@ async def put_entry(
     """
     assert user.id is not None
 
-    def save(session: Session) -> tuple[entries.SaveOutcome, float | None, Catalogue]:
+    def save(connection: Connection) -> tuple[entries.SaveOutcome, float | None, Catalogue]:
         # Read before the save, in its transaction: after the commit it would start another.
-        catalogue, dose = catalogue_and_dose(session, user=user, day=day)
-        outcome = entries.save_entry(
-            session, user=user, day=day, answers=answers, source="api", catalogue=catalogue
+        catalogue, dose = catalogue_and_dose(connection, user=user, day=day)
+        outcome = entries.write_entry(
+            connection, user=user, day=day, answers=answers, source="api", catalogue=catalogue
         )
         return outcome, dose, catalogue
 
@@ -153,7 +153,7 @@ async def put_entry(
 def get_entry(entry: ApiOwnedEntry, user: ApiUser, database: DatabaseDep) -> EntryPublic:
     """One diary day."""
     with database.read() as session:
-        catalogue, dose = catalogue_and_dose(session, user=user, day=entry.day)
+        catalogue, dose = catalogue_and_dose(session.connection(), user=user, day=entry.day)
     return entries.entry_public(entry, scheduled_dose_mg=dose, catalogue=catalogue)
 
 

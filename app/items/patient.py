@@ -14,7 +14,17 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Float, bindparam, cast, literal, literal_column, null, text, union_all
+from sqlalchemy import (
+    Connection,
+    Float,
+    bindparam,
+    cast,
+    literal,
+    literal_column,
+    null,
+    text,
+    union_all,
+)
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -188,31 +198,34 @@ _CATALOGUE_AND_DOSE_ROWS: Final = DirectStatement(_catalogue_rows(dose=True))
 
 def catalogue_for(session: Session, *, user: User) -> Catalogue:
     """The whole catalogue with this patient's own items, tracked set and order."""
-    catalogue, _ = _read_catalogue(session, user=user, statement=_CATALOGUE_ROWS, day=None)
+    if session.autoflush:
+        session.flush()  # plain table reads do not flush by themselves: see pending changes too
+    catalogue, _ = _read_catalogue(
+        session.connection(), user=user, statement=_CATALOGUE_ROWS, day=None
+    )
     return catalogue
 
 
 def catalogue_and_dose(
-    session: Session, *, user: User, day: date
+    connection: Connection, *, user: User, day: date
 ) -> tuple[Catalogue, float | None]:
     """`catalogue_for`, and the dose the patient's schedule sets for `day`, in one statement
-    (a diary save answers with both)."""
-    return _read_catalogue(session, user=user, statement=_CATALOGUE_AND_DOSE_ROWS, day=day)
+    (a diary save answers with both). On a connection: the API's save has no session (see
+    `Database.run_write`)."""
+    return _read_catalogue(connection, user=user, statement=_CATALOGUE_AND_DOSE_ROWS, day=day)
 
 
 def _read_catalogue(
-    session: Session, *, user: User, statement: DirectStatement, day: date | None
+    connection: Connection, *, user: User, statement: DirectStatement, day: date | None
 ) -> tuple[Catalogue, float | None]:
     assert user.id is not None
-    if session.autoflush:
-        session.flush()  # plain table reads do not flush by themselves: see pending changes too
     own: list[_OwnRow] = []
     choices: list[tuple[str, bool, int]] = []
     dose: float | None = None
     parameters: dict[str, Any] = {"user_id": user.id}
     if day is not None:
         parameters["day"] = day
-    for row in statement.rows(session.connection(), parameters):
+    for row in statement.rows(connection, parameters):
         if row.part == 0:
             own.append(
                 _OwnRow._make(row[2 : 2 + len(_OwnRow._fields)])._replace(hidden=bool(row.hidden))

@@ -471,21 +471,42 @@ def save_entry(
     the later edit wins and the other goes to the revision history ("superseded"); an edit
     made before the day was deleted does not bring it back ("stays_deleted").
     """
-    assert user.id is not None
-    check_diary_day(day, today=patient_today(user))
-    check_item_keys(answers, catalogue or catalogue_for(session, user=user))
-    edit = _edit_of(answers)
-    # Every statement of the save runs on this connection, in the session's transaction.
-    connection = session.connection()
-    entry = _locked_entry(connection, user_id=user.id, day=day)
-    outcome = _save(
-        connection, user=user, day=day, edit=edit, source=source, reason=reason, entry=entry
+    outcome = write_entry(
+        session.connection(),
+        user=user,
+        day=day,
+        answers=answers,
+        source=source,
+        reason=reason,
+        catalogue=catalogue or catalogue_for(session, user=user),
     )
     if commit:
         session.commit()  # every field is set here, so nothing needs reading back
     else:
         session.flush()
     return outcome
+
+
+def write_entry(
+    connection: Connection,
+    *,
+    user: User,
+    day: date,
+    answers: EntryAnswers,
+    source: Source,
+    catalogue: Catalogue,
+    reason: str = "edited",
+) -> SaveOutcome:
+    """`save_entry` on a connection, in its transaction, which the caller commits (the API's
+    save: see `Database.run_write`). Every statement of the save runs on this connection."""
+    assert user.id is not None
+    check_diary_day(day, today=patient_today(user))
+    check_item_keys(answers, catalogue)
+    edit = _edit_of(answers)
+    entry = _locked_entry(connection, user_id=user.id, day=day)
+    return _save(
+        connection, user=user, day=day, edit=edit, source=source, reason=reason, entry=entry
+    )
 
 
 def _save(

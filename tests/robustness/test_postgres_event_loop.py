@@ -37,9 +37,9 @@ def test_the_event_loops_connections_have_the_same_timeouts(app: FastAPI) -> Non
     settings = app.state.settings
 
     async def timeouts() -> tuple[str, str]:
-        def show(session) -> tuple[str, str]:
-            statement = session.execute(text("SHOW statement_timeout")).scalar_one()
-            lock = session.execute(text("SHOW lock_timeout")).scalar_one()
+        def show(connection) -> tuple[str, str]:
+            statement = connection.execute(text("SHOW statement_timeout")).scalar_one()
+            lock = connection.execute(text("SHOW lock_timeout")).scalar_one()
             return statement, lock
 
         return await app.state.database.run_write(show)

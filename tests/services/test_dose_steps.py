@@ -186,10 +186,10 @@ def test_the_catalogue_and_the_dose_read_together_match_each_read_alone(
         assert patient.id is not None
         steps = dose_steps.list_steps(session, user_id=patient.id)
         for day in (date(2026, 1, 4), date(2026, 1, 5), date(2026, 1, 19), date(2027, 1, 1)):
-            catalogue, dose = catalogue_and_dose(session, user=patient, day=day)
+            catalogue, dose = catalogue_and_dose(session.connection(), user=patient, day=day)
             assert catalogue == catalogue_for(session, user=patient)
             assert dose == dose_steps.scheduled_dose(steps, day)
-    assert catalogue_and_dose(session, user=user, day=date(2026, 1, 19))[1] == 1.5
-    assert catalogue_and_dose(session, user=user, day=date(2026, 1, 4))[1] is None
-    assert catalogue_and_dose(session, user=other, day=date(2026, 1, 4))[1] == 9.0
+    assert catalogue_and_dose(session.connection(), user=user, day=date(2026, 1, 19))[1] == 1.5
+    assert catalogue_and_dose(session.connection(), user=user, day=date(2026, 1, 4))[1] is None
+    assert catalogue_and_dose(session.connection(), user=other, day=date(2026, 1, 4))[1] == 9.0
     assert item.key in catalogue_for(session, user=user).keys("rated")
