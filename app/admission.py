@@ -43,7 +43,14 @@ class Turns:
         self.waiting = 0
 
     async def take(self, timeout: float) -> bool:
-        """Wait for a turn; False when none came in time or too many wait already."""
+        """Wait for a turn; False when none came in time or too many wait already.
+
+        A free turn is taken at once. `wait_for` would first hand the request back to the
+        event loop, behind everything else ready to run: on PostgreSQL, with 20 phones
+        saving, that wait alone had a p99 of about 30 ms (bench/write_path.py)."""
+        if not self._free.locked():
+            await self._free.acquire()  # free, and nobody waits before us: returns at once
+            return True
         if self.waiting >= self.max_waiting:
             return False
         self.waiting += 1
