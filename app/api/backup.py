@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.exc import IntegrityError
 
 from app.db import Database, DatabaseDep
 from app.deps import ApiUser
@@ -63,11 +62,8 @@ def apply_plan(database: Database, user: User, plan: backup.ImportPlan) -> None:
     try:
         with database.write() as session:
             backup.apply_import(session, user=user, plan=plan)
-    except IntegrityError:
-        raise HTTPException(
-            status_code=409,
-            detail="The diary changed while importing. Nothing was imported: try again.",
-        ) from None
+    except backup.ImportConflict as conflict:
+        raise HTTPException(status_code=409, detail=str(conflict)) from None
 
 
 @router.post(

@@ -32,6 +32,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import stepwise_json
@@ -903,6 +904,14 @@ class ImportNotChecked(Exception):
     """The import worker was stuck or crashed: nothing was checked, and nothing written."""
 
 
+class ImportConflict(Exception):
+    """The diary changed between the check and the write (a day the check found new was saved
+    meanwhile, say): nothing was written, and the same file may simply be sent again."""
+
+    def __init__(self) -> None:
+        super().__init__("The diary changed while importing. Nothing was imported: try again.")
+
+
 async def check_in_worker(
     settings: Settings, *, user_id: int, raw: bytes, seal_key: str
 ) -> ImportPlan:
@@ -1030,7 +1039,8 @@ def _apply_the_plan(session: Session, *, user_id: int, plan: ImportPlan, now: da
 
 
 def apply_import(session: Session, *, user: User, plan: ImportPlan) -> None:
-    """Write a checked plan in one transaction: all of it, or (on any failure) nothing."""
+    """Write a checked plan in one transaction: all of it, or (on any failure) nothing.
+    ImportConflict when the diary changed since the check in a way the plan cannot take."""
     assert user.id is not None
     now = utcnow()
     try:
@@ -1071,6 +1081,9 @@ def apply_import(session: Session, *, user: User, plan: ImportPlan) -> None:
             session, user_id=user.id, rows=[row.model_dump(mode="json") for row in plan.new_trials]
         )
         session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ImportConflict() from None
     except Exception:
         session.rollback()
         raise

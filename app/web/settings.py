@@ -17,7 +17,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 
 from app.db import Database, DatabaseDep
@@ -196,11 +195,8 @@ async def confirm_import(request: Request, database: DatabaseDep, user: WebUser)
         await run_in_threadpool(_write, database, user, plan)
     except backup.ImportRefused as refused:
         return _import_page(request, errors=refused.errors, status_code=422)
-    except IntegrityError:
-        problem = backup.RowError(
-            (), "The diary changed while importing. Nothing was imported: try again."
-        )
-        return _import_page(request, errors=[problem], status_code=409)
+    except backup.ImportConflict as conflict:
+        return _import_page(request, errors=[backup.RowError((), str(conflict))], status_code=409)
     counts = plan.summary()
     query = "&".join(f"{key}={counts[key]}" for key in _IMPORT_COUNTS)
     return RedirectResponse(f"/settings/import?imported=1&{query}", status_code=303)

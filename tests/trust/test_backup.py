@@ -8,12 +8,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
 from app.models import DiaryEntry, DoseStep, EntryRevision, User
-from app.services import backup
+from app.schemas import EntryAnswers
+from app.services import backup, entries
 from app.services.entries import patient_today
 
 BACKUP_FORMAT_DOC = Path(__file__).resolve().parents[2] / "docs" / "backup-format.md"
@@ -447,3 +450,35 @@ def test_a_backup_this_server_sealed_keeps_its_on_time_days(
 def test_exports_are_never_cached(api: TestClient) -> None:
     for url in ("/api/v1/export", "/api/v1/export.csv", "/api/v1/export/fhir"):
         assert api.get(url).headers["cache-control"] == "no-store", url
+
+
+def saving_a_day_while_the_file_is_checked(
+    monkeypatch: pytest.MonkeyPatch, app: FastAPI, user: User, day: date
+) -> None:
+    """The check (in a worker process) finds `day` new; the patient's phone saves it before
+    the checked rows are written."""
+    check = backup.check_in_worker
+
+    async def check_then_the_phone_saves(*args: Any, **kwargs: Any) -> backup.ImportPlan:
+        plan = await check(*args, **kwargs)
+        with app.state.database.write() as writing:
+            answers = EntryAnswers(pain=12)
+            entries.save_entry(writing, user=user, day=day, answers=answers, source="sync")
+        return plan
+
+    monkeypatch.setattr(backup, "check_in_worker", check_then_the_phone_saves)
+
+
+def test_a_day_saved_while_the_file_was_checked_makes_the_import_write_nothing(
+    monkeypatch: pytest.MonkeyPatch, app: FastAPI, api: TestClient, session: Session, user: User
+) -> None:
+    saving_a_day_while_the_file_is_checked(monkeypatch, app, user, date(2026, 2, 4))
+
+    response = api.post("/api/v1/import", json=valid_document())
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "The diary changed while importing. Nothing was imported: try again."
+    }
+    assert count_rows(session, user) == {"DiaryEntry": 1, "DoseStep": 0, "EntryRevision": 0}
+    assert api.get("/api/v1/entries/2026-02-04").json()["pain"] == 12  # the phone's day stays

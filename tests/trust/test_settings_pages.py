@@ -6,9 +6,11 @@ import base64
 import json
 import secrets
 import zlib
+from datetime import date
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
@@ -16,6 +18,7 @@ from app.models import DiaryEntry, User
 from app.services import backup
 from tests.conftest import Browser
 from tests.pages import form_data, one, parse, text_of
+from tests.trust.test_backup import saving_a_day_while_the_file_is_checked
 
 BACKUP = {
     "format": "ldn-diary-backup",
@@ -243,3 +246,18 @@ def test_every_new_form_carries_the_token(browser: Browser) -> None:
     for page in ("/settings/import", "/settings/account"):
         for form in parse(browser.get(page)).select("main form[method=post]"):
             assert one(form, "input[name=csrf_token]").get("value") == browser.csrf, page
+
+
+def test_a_day_saved_between_preview_and_import_makes_the_import_write_nothing(
+    monkeypatch: pytest.MonkeyPatch, app: FastAPI, browser: Browser, session: Session, user: User
+) -> None:
+    preview = upload(browser, json.dumps(BACKUP).encode())
+    confirm = form_data(one(parse(preview), "form[action='/settings/import/confirm']"))
+    saving_a_day_while_the_file_is_checked(monkeypatch, app, user, date(2026, 2, 2))
+
+    response = browser.post("/settings/import/confirm", confirm)
+
+    assert response.status_code == 409
+    problems = [text_of(item) for item in parse(response).select(".error-list li")]
+    assert problems == ["The diary changed while importing. Nothing was imported: try again."]
+    assert days_of(session, user) == 1  # the phone's day, and nothing of the file
