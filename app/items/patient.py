@@ -78,9 +78,15 @@ class Catalogue:
         # with the same items share one, see `_catalogue`).
         object.__setattr__(self, "_by_key", {entry.key: entry for entry in self.entries})
         by_kind: dict[str, frozenset[str]] = {}
+        listed: dict[str, tuple[str, ...]] = {}
         for kind in ("rated", "side_effect"):
-            by_kind[kind] = frozenset(e.key for e in self.entries if e.item.kind == kind)
+            of_kind = [entry for entry in self.entries if entry.item.kind == kind]
+            by_kind[kind] = frozenset(entry.key for entry in of_kind)
+            listed[kind] = tuple(
+                entry.key for entry in of_kind if entry.tracked or entry.item.source == "builtin"
+            )
         object.__setattr__(self, "_keys_by_kind", by_kind)
+        object.__setattr__(self, "_listed_by_kind", listed)
 
     def get(self, key: str) -> Item | None:
         found: PatientItem | None = self._by_key.get(key)  # type: ignore[attr-defined]
@@ -107,6 +113,12 @@ class Catalogue:
 
     def keys(self, kind: Kind) -> frozenset[str]:
         keys: frozenset[str] = self._keys_by_kind[kind]  # type: ignore[attr-defined]
+        return keys
+
+    def listed(self, kind: Kind) -> tuple[str, ...]:
+        """The keys an entry's API shape always names, in the patient's order: every built-in
+        item of the kind and every tracked one."""
+        keys: tuple[str, ...] = self._listed_by_kind[kind]  # type: ignore[attr-defined]
         return keys
 
     def shown(self, kind: Kind, with_data: Iterable[str] = ()) -> list[Item]:

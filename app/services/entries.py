@@ -765,13 +765,9 @@ def entry_public(
     values = answers_dict(entry)
     answered_ratings = values.pop("ratings")
     answered_effects = values.pop("side_effects")
-    ratings: dict[str, int | None] = {
-        item.key: None for item in catalogue.rated() if _listed(item.key, catalogue)
-    }
+    ratings: dict[str, int | None] = dict.fromkeys(catalogue.listed("rated"))
     ratings.update(answered_ratings)
-    side_effects: dict[str, int | None] = {
-        item.key: None for item in catalogue.side_effects() if _listed(item.key, catalogue)
-    }
+    side_effects: dict[str, int | None] = dict.fromkeys(catalogue.listed("side_effect"))
     side_effects.update(answered_effects)
     return EntryPublic(
         date=entry.day,
@@ -785,11 +781,6 @@ def entry_public(
         updated_at=entry.updated_at,
         **values,
     )
-
-
-def _listed(key: str, catalogue: Catalogue) -> bool:
-    entry = catalogue.entry(key)
-    return entry is not None and (entry.tracked or entry.item.source == "builtin")
 
 
 def entries_public(session: Session, *, user: User, entries: Sequence[DiaryEntry]) -> list[Any]:
