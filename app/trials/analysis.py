@@ -17,7 +17,7 @@ For each item, LDN against placebo:
   the 2^k differences the app's possible draws would give (each pair's coin flipped or not),
   all equally likely. p is the share of those at least as favourable to LDN as the one seen —
   exact, one-sided in the item's better direction (two-sided for an item without one), and at
-  best 1 / 2^k: three pairs can never give less than 0.125.
+  best 1 / 2^k: three pairs can never give less than 0.125 (two-sided: 2 / 2^k, 0.25).
 
 A pair is analysed when both its periods have at least MIN_DAYS_PER_PERIOD counted days up to
 the day of unblinding (an early unblinding leaves later pairs out, and says so).
@@ -349,6 +349,8 @@ def trial_result(
         meaningful_change=meaningful_change,
         pairs_planned=len(ldn_first),
         pairs_used=pairs_used,
-        smallest_p=smallest_p(pairs_used or len(ldn_first)),
+        smallest_p=smallest_p(
+            pairs_used or len(ldn_first), two_sided=better[primary_item] == "neither"
+        ),
         guesses=guess_summary(guesses, ldn_numbers, len(periods)),
     )

@@ -67,15 +67,18 @@ def ldn_periods(ldn_first: tuple[bool, ...]) -> tuple[int, ...]:
     return tuple(2 * pair + (1 if first else 2) for pair, first in enumerate(ldn_first))
 
 
-def smallest_p(pairs: int) -> float:
-    """The smallest p the randomisation test can give with this many pairs: 1 / 2^k."""
-    return 1.0 / 2**pairs
+def smallest_p(pairs: int, *, two_sided: bool = False) -> float:
+    """The smallest p the randomisation test can give with this many pairs: 1 / 2^k. Twice
+    that for an item without a better direction: the test then looks both ways, and the order
+    drawn and its mirror image (every coin flipped) give the same difference, with the sign
+    turned."""
+    return (2.0 if two_sided else 1.0) / 2**pairs
 
 
-def pairs_for_alpha(alpha: float = CONVENTIONAL_ALPHA) -> int:
+def pairs_for_alpha(alpha: float = CONVENTIONAL_ALPHA, *, two_sided: bool = False) -> int:
     """How many pairs a p at or under `alpha` needs at the least."""
     pairs = 1
-    while smallest_p(pairs) > alpha:
+    while smallest_p(pairs, two_sided=two_sided) > alpha:
         pairs += 1
     return pairs
 

@@ -21,7 +21,7 @@ from app.models import MAX_ROW_ID, SelfTrial, User, utcnow
 from app.services.dose_steps import format_day
 from app.services.insight import day_records
 from app.trials import blinding
-from app.trials.analysis import Better, TrialResult, trial_result
+from app.trials.analysis import Better, ItemResult, TrialResult, trial_result
 from app.trials.design import (
     CONVENTIONAL_ALPHA,
     Period,
@@ -448,6 +448,8 @@ def trial_json(session: Session, *, trial: SelfTrial, today: date) -> dict[str, 
     """The trial as the API shows it. Before unblinding nothing in it depends on the order."""
     shape = trial_periods(trial)
     current = period_on(trial, today)
+    items = items_of(session, user_id=trial.user_id)
+    two_sided = primary_two_sided(trial, items)
     data: dict[str, Any] = {
         "id": trial.id,
         "status": status(trial, today),
@@ -463,8 +465,8 @@ def trial_json(session: Session, *, trial: SelfTrial, today: date) -> dict[str, 
         "preregistration_locked": is_locked(trial, today),
         "pharmacy_sheet_available": trial.sheet_code is not None
         and status(trial, today) == "set_up",
-        "smallest_possible_p": smallest_p(trial.pairs),
-        "pairs_needed_for_p_005": pairs_for_alpha(CONVENTIONAL_ALPHA),
+        "smallest_possible_p": smallest_p(trial.pairs, two_sided=two_sided),
+        "pairs_needed_for_p_005": pairs_for_alpha(CONVENTIONAL_ALPHA, two_sided=two_sided),
         "current_period": None if current is None else current.number,
         "periods": [
             {
@@ -485,7 +487,7 @@ def trial_json(session: Session, *, trial: SelfTrial, today: date) -> dict[str, 
     }
     result = result_for(session, trial=trial)
     if result is not None:
-        data["result"] = result_json(result, trial, items_of(session, user_id=trial.user_id))
+        data["result"] = result_json(result, trial, items)
     return data
 
 
@@ -494,6 +496,13 @@ def trial_json(session: Session, *, trial: SelfTrial, today: date) -> dict[str, 
 
 def points(value: float) -> str:
     return f"{abs(value):.1f} point" + ("" if abs(value) == 1.0 else "s")
+
+
+def primary_two_sided(trial: SelfTrial, items: Catalogue) -> bool:
+    """Whether the trial's primary item has no better direction (dream vividness, say): its
+    randomisation test then looks both ways, and the smallest p it can give doubles."""
+    item = items.get(trial.primary_item) or FIXED_BY_KEY.get(trial.primary_item)
+    return item is not None and item.better == "neither"
 
 
 def item_label(key: str, items: Catalogue) -> str:
@@ -537,35 +546,18 @@ def result_words(result: TrialResult, trial: SelfTrial, items: Catalogue) -> lis
         )
         return words
     words.append(difference_words(label, primary.diff, primary.ci95))
-    if primary.verdict == "better on LDN":
-        words.append(f"The interval leaves out no difference: {label.lower()} was better on LDN.")
-    elif primary.verdict == "worse on LDN":
-        words.append(f"The interval leaves out no difference: {label.lower()} was worse on LDN.")
+    if primary.verdict in ("better on LDN", "worse on LDN", "higher on LDN", "lower on LDN"):
+        # "higher"/"lower": an item with no better direction (dream vividness, say).
+        words.append(
+            f"The interval leaves out no difference: {label.lower()} was {primary.verdict}."
+        )
     else:
         words.append(
             "The interval includes no difference at all, so this trial cannot tell LDN from "
             "placebo for this item."
         )
     if primary.p_value is not None:
-        p_text = f"The randomisation test gives p = {primary.p_value:.3f}"
-        smallest = 1 / primary.orders
-        if primary.p_value <= smallest + 1e-12:
-            p_text += (
-                f", the smallest possible with {primary.pairs_used} pairs (1 in {primary.orders}):"
-                f" no order the app could have drawn favours LDN more than the one it drew."
-            )
-        else:
-            p_text += (
-                f": {round(primary.p_value * primary.orders)} of the {primary.orders} orders "
-                "the app could have drawn would favour LDN at least as much, "
-                "if LDN made no difference."
-            )
-        if smallest > CONVENTIONAL_ALPHA:
-            p_text += (
-                f" With {primary.pairs_used} pairs p can never go below {smallest:.3f}, so this "
-                f"test alone cannot reach the usual 0.05 ({pairs_for_alpha()} pairs are needed)."
-            )
-        words.append(p_text)
+        words.append(_p_words(primary))
     improvement = primary.improvement
     if improvement is not None and primary.ci95 is not None:
         sign = -1.0 if primary.better == "lower" else 1.0
@@ -591,6 +583,45 @@ def result_words(result: TrialResult, trial: SelfTrial, items: Catalogue) -> lis
         "prescriber before changing anything."
     )
     return words
+
+
+def _p_words(primary: ItemResult) -> str:
+    """The randomisation test's p, what it counts, and the floor the number of pairs sets."""
+    assert primary.p_value is not None
+    two_sided = primary.sided == "two-sided"
+    pairs, orders = primary.pairs_used, primary.orders
+    smallest = smallest_p(pairs, two_sided=two_sided)
+    text = f"The randomisation test gives p = {primary.p_value:.3f}"
+    if primary.p_value <= smallest + 1e-12 and two_sided:
+        # The order drawn and its mirror image give the same difference, sign turned.
+        text += (
+            f", the smallest possible with {pairs} pairs for an item without a better "
+            f"direction (2 in {orders}): no order the app could have drawn shows a larger "
+            "difference, either way, than the one it drew."
+        )
+    elif primary.p_value <= smallest + 1e-12:
+        text += (
+            f", the smallest possible with {pairs} pairs (1 in {orders}): no order the app "
+            "could have drawn favours LDN more than the one it drew."
+        )
+    elif two_sided:
+        text += (
+            f": {round(primary.p_value * orders)} of the {orders} orders the app could have "
+            "drawn would show a difference at least this large, either way, if LDN made no "
+            "difference."
+        )
+    else:
+        text += (
+            f": {round(primary.p_value * orders)} of the {orders} orders the app could have "
+            "drawn would favour LDN at least as much, if LDN made no difference."
+        )
+    if smallest > CONVENTIONAL_ALPHA:
+        needed = pairs_for_alpha(CONVENTIONAL_ALPHA, two_sided=two_sided)
+        text += (
+            f" With {pairs} pairs p can never go below {smallest:.3f}, so this test alone "
+            f"cannot reach the usual 0.05 ({needed} pairs are needed)."
+        )
+    return text
 
 
 # --- /today ---------------------------------------------------------------------------------

@@ -135,6 +135,7 @@ def summarise(session: Session, *, trial: service.SelfTrial, today: date) -> Tri
     }[state]
     result: TrialResult | None = service.result_for(session, trial=trial)
     items = service.items_of(session, user_id=trial.user_id)
+    two_sided = service.primary_two_sided(trial, items)
     rows: tuple[ItemRow, ...] = ()
     guess_lines: tuple[GuessLine, ...] = ()
     words: tuple[str, ...] = ()
@@ -160,8 +161,8 @@ def summarise(session: Session, *, trial: service.SelfTrial, today: date) -> Tri
         status_words=status_words,
         primary_label=service.item_label(trial.primary_item, items),
         meaningful_change=trial.meaningful_change,
-        smallest_p=smallest_p(trial.pairs),
-        pairs_for_005=pairs_for_alpha(),
+        smallest_p=smallest_p(trial.pairs, two_sided=two_sided),
+        pairs_for_005=pairs_for_alpha(two_sided=two_sided),
         words=words,
         rows=rows,
         guess_lines=guess_lines,

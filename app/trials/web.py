@@ -163,6 +163,7 @@ def _page(
             "prereg_items": prereg_items,
             "pair_table": [(k, smallest_p(k)) for k in range(MIN_PAIRS, MAX_PAIRS + 1)],
             "pairs_for_005": pairs_for_alpha(CONVENTIONAL_ALPHA),
+            "pairs_for_005_either_way": pairs_for_alpha(CONVENTIONAL_ALPHA, two_sided=True),
             "message": _DONE.get(request.query_params.get("message", "")),
             "sheet_available": trial is not None
             and trial.sheet_code is not None

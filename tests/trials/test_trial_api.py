@@ -66,6 +66,11 @@ def test_set_up_rules(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"/api/v1/self-trials/{trial['id']}"
     changed = api.patch(url, json={"primary_item": "fatigue", "meaningful_change": 20})
     assert changed.status_code == 200 and changed.json()["primary_item"] == "fatigue"
+    # An item where neither way is better is tested both ways: its floor doubles.
+    either_way = api.patch(url, json={"primary_item": "dream_vividness"}).json()
+    assert either_way["smallest_possible_p"] == 0.25
+    assert either_way["pairs_needed_for_p_005"] == 6
+    api.patch(url, json={"primary_item": "fatigue"})
     early_guess = api.post(f"{url}/guesses", json={"period": 1, "guess": "ldn"})
     assert early_guess.status_code == 422
     not_started = api.post(f"{url}/unblind", json={"code": "0000-0000-0000"})
