@@ -1054,16 +1054,33 @@ def whole_points(value: float) -> int:
     return int(round(value, 1))
 
 
-def whole_interval(low: float, high: float) -> tuple[int, int]:
+def whole_interval(low: float, high: float) -> tuple[float, float]:
     """An interval's ends (the API's one decimal) in whole points, rounded outward so it never
-    claims more certainty than the interval."""
-    return math.floor(round(low, 1)), math.ceil(round(high, 1))
+    claims more certainty than the interval.
+
+    An end on one side of 0 that would round out to 0 keeps its one decimal instead: "−16 to
+    0" beside "improved" says the interval reaches no change when it does not (−15.4 to −0.6).
+    Rounded in, to −1, it would claim more certainty than it has."""
+    low, high = round(low, 1), round(high, 1)
+    low_end: float = math.floor(low)
+    high_end: float = math.ceil(high)
+    if low > 0 and low_end == 0:
+        low_end = low
+    if high < 0 and high_end == 0:
+        high_end = high
+    return low_end, high_end
+
+
+def end_digits(end: float) -> int:
+    """Decimals to print an end of `whole_interval` with: 0, or 1 for an end kept near 0."""
+    return 0 if end == int(end) else 1
 
 
 def change_words(diff: float, low: float, high: float) -> str:
     """A difference from baseline and its 95% interval in whole points, said as higher or
     lower: a bare "−15" beside "24% better" read as worse to patients (lower pain is better).
-    The data do not carry tenths of a point, so none are printed."""
+    The data do not carry tenths of a point, so none are printed, but for an end that would
+    otherwise print as 0 (see `whole_interval`)."""
     ends = whole_interval(low, high)
     if ends[0] < 0 < ends[1]:
         interval = f"{-ends[0]} lower to {ends[1]} higher"

@@ -631,7 +631,19 @@ def test_change_words_say_higher_or_lower_never_a_bare_minus():
     assert change_words(2.0, -1.26, 5.0) == "2 points higher (2 lower to 5 higher)"
     assert change_words(0.0, -0.5, 3.0) == "no change in points (1 lower to 3 higher)"
     assert change_words(0.02, 0.0, 3.0) == "under 1 point higher (0 to 3 higher)"
-    assert change_words(-1.0, -1.3, -0.7) == "1 point lower (0 to 2 lower)"
+    assert change_words(-1.0, -1.3, -0.7) == "1 point lower (0.7 to 2 lower)"
+
+
+def test_an_interval_that_leaves_out_no_change_never_prints_an_end_at_0():
+    # −15.4 to −0.6 is "improved" for pain: "16 to 0 lower" would say it reaches no change.
+    assert whole_interval(-15.4, -0.6) == (-16, -0.6)
+    assert whole_interval(0.3, 5.2) == (0.3, 6)
+    assert change_words(-8.0, -15.4, -0.6) == "8 points lower (0.6 to 16 lower)"
+    assert change_words(3.0, 0.3, 5.2) == "3 points higher (0.3 to 6 higher)"
+    # An end at 0, or an interval across 0, stays in whole points.
+    assert whole_interval(-12.4, 0.0) == (-13, 0)
+    assert whole_interval(-0.6, 4.2) == (-1, 5)
+    assert change_words(-8.0, -15.4, 0.0) == "8 points lower (0 to 16 lower)"
 
 
 def test_change_words_print_whole_points_cut_so_no_rule_threshold_is_crossed():

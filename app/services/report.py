@@ -30,7 +30,7 @@ from app.analysis import (
     StepComparison,
     method_text,
 )
-from app.charts import day_count, multi_item_chart, whole_interval, whole_points
+from app.charts import day_count, end_digits, multi_item_chart, whole_interval, whole_points
 from app.items import (
     ITEMS_BY_KEY,
     PGIC_LABELS,
@@ -447,10 +447,10 @@ def _key_number(item: RatedItem, baseline: StepComparison | None, stats: ItemSta
     points = "–"
     if stats.diff_vs_baseline is not None and stats.diff_ci95 is not None:
         low, high = stats.diff_ci95
-        ends = whole_interval(low, high)
+        low_end, high_end = whole_interval(low, high)
         points = (
-            f"{signed(whole_points(stats.diff_vs_baseline), 0)} ({signed(ends[0], 0)} to "
-            f"{signed(ends[1], 0)})"
+            f"{signed(whole_points(stats.diff_vs_baseline), 0)} "
+            f"({signed(low_end, end_digits(low_end))} to {signed(high_end, end_digits(high_end))})"
         )
     clear = stats.verdict in ("improved", "worse", "higher", "lower")
     return KeyNumber(
@@ -514,8 +514,11 @@ def _step_row(
         interval = None
         if stats.diff_ci95 is not None:
             low, high = stats.diff_ci95
-            ends = whole_interval(low, high)
-            interval = f"{signed(ends[0], 0)} to {signed(ends[1], 0)}"
+            low_end, high_end = whole_interval(low, high)
+            interval = (
+                f"{signed(low_end, end_digits(low_end))} to "
+                f"{signed(high_end, end_digits(high_end))}"
+            )
         cells.append(
             ItemCell(
                 mean=number(stats.mean, 0),
