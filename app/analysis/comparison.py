@@ -51,7 +51,14 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import stdtr, stdtrit
 
-from app.analysis.intervals import PHI_BOUNDS, DiaryFit, MeanDifference, TrendContrast, fit_diary
+from app.analysis.intervals import (
+    PHI_AT_BOUND,
+    PHI_BOUNDS,
+    DiaryFit,
+    MeanDifference,
+    TrendContrast,
+    fit_diary,
+)
 from app.analysis.types import DayRecord, StepInput
 from app.items import RATED_ITEMS, SIDE_EFFECT_KEYS, Polarity
 
@@ -161,6 +168,12 @@ class ItemStats:
     more_days: int | None = None
     # Two-sided p-value of the difference (what the headline's Holm correction ranks).
     p_value: float | None = None
+
+    @property
+    def drifts(self) -> bool:
+        """φ at its bound: each day so like the one before that no interval is given, and
+        more days on the dose may not change that (SPEC §4.1)."""
+        return self.phi is not None and self.phi >= PHI_AT_BOUND
 
 
 @dataclass(frozen=True)
@@ -693,8 +706,9 @@ class _Planner:
         return dict(result)
 
     def more_days(self, key: str, index: int, n: int) -> int | None:
-        """More calendar days on this step after which its interval would likely fit ±50."""
-        if index == self.ref_index:
+        """More calendar days on this step after which its interval would likely fit ±50.
+        None with φ at its bound: no step then gets an interval, however long it runs."""
+        if index == self.ref_index or self.fit.at_bound:
             return None
         variance = self._variance(key, index)
         if variance is None:

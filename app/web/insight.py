@@ -304,6 +304,11 @@ def _judgement(stats: ItemStats, baseline: ItemStats | None) -> str:
             said = f"not enough data yet — {stats.n} of {MIN_DAYS_FOR_VERDICT} days"
         elif baseline is not None and baseline.n < MIN_DAYS_FOR_VERDICT:
             return f"not enough baseline data — {baseline.n} of {MIN_DAYS_FOR_VERDICT} days"
+        elif stats.drifts:
+            said = (
+                "not enough data — the ratings drift slowly up and down, so more days on "
+                "this dose may not settle it"
+            )
         else:
             said = "not enough data yet — the days so far vary too much to tell"
         return f"{said}; {more}" if more else said

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import date, timedelta
 from xml.etree import ElementTree
 
+import numpy as np
 import pytest
 from bs4 import BeautifulSoup, Tag
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.analysis import RESPONDER_RULE_TEXT
+from app.charts import whole_interval
 from app.models import User
 from app.services.entries import patient_today
 from tests.conftest import Browser
@@ -168,14 +169,19 @@ def test_compare_words_never_contradict_band_and_verdict(
 
 
 def test_compare_page_prints_whole_points_only(browser: Browser, mixed_diary: date):
-    """Means, changes, percentages and intervals in whole numbers: the data carry no tenths."""
+    """Means, changes, percentages and intervals in whole numbers: the data carry no tenths.
+    But for an interval's end that leaves 0 out and would round out to 0: fatigue's
+    −1.3 to −0.7 is "0.7 to 2 lower", never "0 to 2 lower" beside a clear change."""
     page = BeautifulSoup(browser.get("/compare?settle_days=0").text, "html.parser")
     for block in page.select("section.step-block, section.compare-lead"):
         text = words(block)
-        # Doses keep their decimals ("1.5 mg"); nothing else on the page has any.
-        assert not re.findall(r"\d\.\d+(?! ?mg)", text), text
         svg_words = " ".join(bar["aria-label"] for bar in block.select("svg.interval-bar"))
-        assert not re.findall(r"\d\.\d", svg_words), svg_words
+        for said in (text, svg_words):
+            # Doses keep their decimals ("1.5 mg").
+            decimals = re.findall(r"(?<![\d.])\d+\.\d+(?! ?mg)", said)
+            assert decimals in ([], ["0.7"]), said
+    fatigue = "1 point lower (0.7 to 2 lower)"
+    assert fatigue in words(page.select("section.step-block")[0])
 
 
 def test_each_bar_prints_its_numbers_on_one_scale_per_step(
@@ -189,15 +195,17 @@ def test_each_bar_prints_its_numbers_on_one_scale_per_step(
         numbers = words(cells[label].select_one(".interval-numbers"))
         diff = items[key]["diff_vs_baseline"]
         side = "higher" if diff > 0 else "lower"
-        # Whole points (SPEC §4.1: the data carry no tenths), the interval rounded outward.
+        # Whole points (SPEC §4.1: the data carry no tenths), the interval rounded outward,
+        # but for an end that would round out to 0 from an interval that leaves 0 out.
         assert numbers.startswith(f"{abs(int(diff))} point")
         assert f" {side} (" in numbers
-        assert str(abs(math.floor(low))) in numbers and str(abs(math.ceil(high))) in numbers
-        assert not re.search(r"\d\.\d", numbers)
+        low_end, high_end = whole_interval(low, high)
+        assert str(abs(low_end)) in numbers and str(abs(high_end)) in numbers
         assert cells[label].select_one("svg.interval-bar")["aria-label"]
-    # Said as lower or higher than baseline, never a bare minus beside "better".
+    # Said as lower or higher than baseline, never a bare minus beside "better"; fatigue's
+    # −1.3 to −0.7 ("improved") is never said to reach 0.
     assert words(cells["Fatigue"].select_one(".interval-numbers")) == (
-        "1 point lower (0 to 2 lower)"
+        "1 point lower (0.7 to 2 lower)"
     )
     # One scale for every bar of the step, labelled at both ends, right is better.
     scales = {
@@ -244,6 +252,33 @@ def test_compare_page_without_enough_days_says_how_many(
         "Responder by the trial rule: not judged yet — not enough data: pain rated on 4 of the "
         "7 days needed in this step" in text
     )
+
+
+def test_a_diary_that_drifts_slowly_is_promised_no_days(
+    browser: Browser, api: TestClient, session: Session, user: User
+):
+    # Pain as a random walk: φ sits at its bound, so no step gets an interval however long
+    # it runs, and "2 more days would help" would be a promise the app cannot keep.
+    today = patient_today(user)
+    rng = np.random.default_rng(5)
+    walk = np.clip(np.round(50 + np.cumsum(rng.normal(0, 4, 60))), 0, 100).astype(int)
+    first = today - timedelta(days=59)
+    make_step(session, user=user, start=first, dose_mg=0)
+    make_step(session, user=user, start=first + timedelta(days=14), dose_mg=1.5)
+    for offset, pain in enumerate(walk):
+        make_entry(session, user=user, day=first + timedelta(days=offset), pain=int(pain))
+
+    comparison = api.get("/api/v1/comparison?settle_days=0").json()
+    assert comparison["phi"] >= 0.945
+    pain = comparison["steps"][-1]["items"]["pain"]
+    assert pain["verdict"] == "not enough data" and pain["more_days"] is None
+    text = " ".join(
+        BeautifulSoup(browser.get("/compare?settle_days=0").text, "html.parser")
+        .get_text(" ")
+        .split()
+    )
+    assert "the ratings drift slowly up and down, so more days on this dose may not" in text
+    assert "would help" not in text
 
 
 def test_compare_htmx_swaps_only_the_comparison(browser: Browser, diary: date):
