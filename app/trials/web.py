@@ -33,7 +33,7 @@ from app.trials.schemas import GuessCreate, PreregistrationUpdate, SelfTrialCrea
 from app.trials.sheet import pharmacy_sheet_pdf
 from app.trials.summary import summarise
 from app.trials.unblinding import unblind_with_code
-from app.web.entry_form import plain_number
+from app.web.form_numbers import plain_number
 from app.web.templating import render
 
 router = APIRouter()

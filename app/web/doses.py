@@ -22,7 +22,7 @@ from app.schemas import (
 )
 from app.services import dose_plan, dose_steps
 from app.services.entries import patient_today
-from app.web.entry_form import plain_number
+from app.web import form_numbers
 from app.web.templating import render
 
 router = APIRouter()
@@ -69,7 +69,7 @@ def _milligrams(raw: str) -> float | str | None:
     """The typed dose as a number (1,5 or 1.5); text that is none stays for the schema to refuse."""
     if not raw:
         return None
-    number = plain_number(raw)
+    number = form_numbers.plain_number(raw)
     return raw if number is None else number
 
 
@@ -237,7 +237,8 @@ def _plan_number(raw: str, *, whole: bool = False) -> Any:
     if not raw:
         return None
     if whole:
-        return int(raw) if raw.isascii() and raw.isdigit() else raw
+        number = form_numbers.count(raw)
+        return raw if number is None else number
     return _milligrams(raw)
 
 
@@ -353,7 +354,8 @@ def _decide(
 ) -> Response:
     body: dict[str, Any] = {"choice": choice}
     if choice != "start" and raw_days:
-        body["days"] = int(raw_days) if raw_days.isascii() and raw_days.isdigit() else raw_days
+        days = form_numbers.count(raw_days)
+        body["days"] = raw_days if days is None else days
     try:
         data = StepDecisionCreate.model_validate(body)
         with database.write() as session:

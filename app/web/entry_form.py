@@ -8,7 +8,6 @@ are kept as they were.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from app.items import Item
 from app.models import DiaryEntry
 from app.schemas import EntryAnswers
 from app.services.entries import answers_dict
+from app.web.form_numbers import plain_number, whole_number
 
 FORM_ERROR = "__form__"
 DOSE_MESSAGE = "Use a dose from 0 to 50 mg, for example 1.5"
@@ -81,24 +81,13 @@ def _text(form: FormData, key: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-# Digits 0-9 as typed on a keyboard: Python's int() and float() would also read "1_0", "٤٠"
-# or "nan", which no patient means as a number.
-_WHOLE = re.compile(r"-?[0-9]+")
-_DECIMAL = re.compile(r"[0-9]*[.,]?[0-9]+")
-
-
-def plain_number(text: str) -> float | None:
-    """A number typed as 1.5, 1,5 or .5; None for anything else."""
-    return float(text.replace(",", ".")) if _DECIMAL.fullmatch(text) else None
-
-
 def _whole_number(raw: str, key: str, errors: dict[str, str], low: int, high: int) -> int | None:
     if raw == "":
         return None
-    if not _WHOLE.fullmatch(raw):
+    number = whole_number(raw)
+    if number is None:
         errors[key] = f"Use a whole number from {low} to {high}"
-        return None
-    return int(raw)
+    return number
 
 
 def parse_entry_form(

@@ -37,6 +37,7 @@ from app.items import RatedItem
 from app.models import User
 from app.services import insight, primary_item
 from app.services.report import step_label
+from app.web import form_numbers
 from app.web.templating import render
 
 router = APIRouter()
@@ -474,9 +475,9 @@ def compare_page(
     settle: Annotated[str, Query(alias="settle_days")] = str(DEFAULT_SETTLE_DAYS),
     reference_text: Annotated[str, Query(alias="reference")] = "",
 ) -> Response:
-    settle_days = int(settle) if settle.isdigit() else DEFAULT_SETTLE_DAYS
-    settle_days = min(settle_days, 14)
-    reference = int(reference_text) if reference_text.isdigit() else None
+    typed = form_numbers.count(settle)
+    settle_days = DEFAULT_SETTLE_DAYS if typed is None else min(typed, 14)
+    reference = form_numbers.count(reference_text)
     with database.read() as session:
         try:
             result, compared, _ = insight.compared_items(

@@ -20,6 +20,7 @@ from app.security import is_https
 from app.services import report, share_links
 from app.services.dose_steps import format_day
 from app.services.entries import patient_today
+from app.web import form_numbers
 from app.web.templating import render
 
 router = APIRouter()
@@ -272,7 +273,7 @@ def create_share_link(
         form = read_form(
             session, user, start=start, end=end, initials=initials, questions=questions
         )
-    days = int(expires_in_days) if expires_in_days.strip().isdigit() else None
+    days = form_numbers.count(expires_in_days.strip())
     share_errors = {}
     if days is None or not 1 <= days <= share_links.MAX_EXPIRES_IN_DAYS:
         share_errors["expires_in_days"] = (

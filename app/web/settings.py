@@ -26,6 +26,7 @@ from app.responses import JSONResponse, backup_response, csv_response, fhir_resp
 from app.security import rotate_csrf
 from app.services import accounts, backup, login_throttle
 from app.services.dose_steps import format_day
+from app.web import form_numbers
 from app.web.auth import sign_in
 from app.web.templating import render
 
@@ -121,7 +122,7 @@ def _import_page(
         done = {}
         for key in _IMPORT_COUNTS:
             raw = request.query_params.get(key, "0")
-            done[key] = int(raw) if raw.isdigit() else 0
+            done[key] = form_numbers.count(raw) or 0
         context["done"] = done
     return render(request, "settings/import.html", context, status_code=status_code)
 
@@ -185,7 +186,8 @@ async def confirm_import(request: Request, database: DatabaseDep, user: WebUser)
     payload = "".join(str(part) for part in form.getlist("payload"))
     issued = str(form.get("issued") or "")
     signature = str(form.get("signature") or "")
-    fresh = issued.isdigit() and time.time() - int(issued) < _PREVIEW_SECONDS
+    issued_at = form_numbers.count(issued)
+    fresh = issued_at is not None and time.time() - issued_at < _PREVIEW_SECONDS
     expected = _signature(request, user, issued, payload)
     if not fresh or not hmac.compare_digest(signature, expected):
         problem = backup.RowError((), "This preview has expired. Upload the file again.")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 
+from app.models import User
+from app.services.entries import patient_today
 from tests.conftest import Browser
 
 
@@ -115,3 +120,79 @@ def test_a_kept_version_gives_one_of_the_documented_reasons(api: TestClient):
     response = api.post("/api/v1/import", json=document)
     assert response.status_code == 422
     assert [item["field"] for item in response.json()["detail"]] == ["revisions[0].reason"]
+
+
+HUGE = "9" * 5000  # past the 4,300 digits Python's int() reads
+
+
+def test_numbers_no_one_means_get_a_message_not_a_server_error(
+    browser: Browser, api: TestClient, user: User
+):
+    """Five thousand nines, "²" (a digit to str.isdigit, not to int()) or 400 nines (infinity
+    as a float) in a form or a query: each was a 500."""
+    today = patient_today(user)
+    api.post(
+        "/api/v1/dose-plan",
+        json={
+            "start_date": (today - timedelta(days=7)).isoformat(),
+            "start_mg": 1,
+            "step_mg": 1,
+            "every_days": 7,
+            "target_mg": 3,
+        },
+    )
+    due = next(
+        step
+        for step in api.get("/api/v1/dose-steps").json()
+        if step["start_date"] == today.isoformat()
+    )
+    plan = {
+        "template": "custom",
+        "start_date": (today + timedelta(days=30)).isoformat(),
+        "start_mg": "0.5",
+        "step_mg": "0.5",
+        "every_days": "7",
+        "target_mg": "1",
+    }
+    trial = {
+        "start_date": (today + timedelta(days=20)).isoformat(),
+        "pairs": "3",
+        "period_days": "21",
+        "settle_days": "3",
+        "primary_item": "pain",
+        "meaningful_change": "10",
+        "already_on_ldn": "yes",
+    }
+    forms = [
+        (f"/entries/{today.isoformat()}", {"pain": HUGE}, "pain"),
+        (f"/entries/{today.isoformat()}", {"pain": "²"}, "pain"),
+        ("/doses/plan", {**plan, "every_days": HUGE}, "every_days"),
+        (f"/doses/{due['id']}/decision", {"choice": "hold", "days": HUGE}, None),
+        ("/trial", {**trial, "pairs": "9" * 400}, "pairs"),
+        ("/trial", {**trial, "ldn_dose_mg": "9" * 400}, "ldn_dose_mg"),
+        ("/report/share-links", {"expires_in_days": "²"}, "expires_in_days"),
+    ]
+    for url, form, field in forms:
+        response = browser.post(url, form)
+        assert response.status_code == 422, (url, form, response.status_code)
+        if field is not None:  # the message beside the field
+            assert re.search(rf'id="(plan-)?{field}-error"', response.text), (url, form)
+    expired = browser.post(
+        "/settings/import/confirm", {"payload": "{}", "issued": "²", "signature": "x"}
+    )
+    assert expired.status_code == 400 and "This preview has expired" in expired.text
+    for url in (
+        "/compare?settle_days=²",
+        "/compare?reference=²",
+        f"/compare?settle_days={HUGE}",
+        "/settings/import?imported=1&days_added=²",
+    ):
+        assert browser.get(url).status_code == 200, url
+    # Nothing was written: no day, no share link, no trial, the plan's steps as they were.
+    assert api.get("/api/v1/entries").json() == []
+    assert api.get("/api/v1/share-links").json() == []
+    assert api.get("/api/v1/self-trials").json() == []
+    assert (
+        next(step for step in api.get("/api/v1/dose-steps").json() if step["id"] == due["id"])
+        == due
+    )
