@@ -267,10 +267,15 @@ class BatchResult(BaseModel):
 STEP_YEARS_AHEAD = 5
 
 
+def latest_step_start() -> date:
+    """The last day a dose step may start: about STEP_YEARS_AHEAD years from now."""
+    return date.today().replace(day=1) + timedelta(days=365 * STEP_YEARS_AHEAD)
+
+
 def _plausible_step_start(value: date) -> date:
     if value < EARLIEST_DIARY_DAY:
         raise ValueError("Start date must be in the year 2000 or later")
-    if value > date.today().replace(day=1) + timedelta(days=365 * STEP_YEARS_AHEAD):
+    if value > latest_step_start():
         raise ValueError(f"Start date must be within {STEP_YEARS_AHEAD} years from now")
     return value
 
@@ -517,9 +522,8 @@ class DosePlanCreate(BaseModel):
     @field_validator("start_date")
     @classmethod
     def _plausible_start(cls, value: date) -> date:
-        if value < EARLIEST_DIARY_DAY:
-            raise ValueError("Start date must be in the year 2000 or later")
-        return value
+        # Its steps are dose steps: they start within the same years.
+        return _plausible_step_start(value)
 
     @model_validator(mode="after")
     def _template_or_numbers(self) -> DosePlanCreate:

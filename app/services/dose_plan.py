@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from sqlmodel import Session, col, select
 
 from app.models import DosePlan, DoseStep, StepDecision, utcnow
-from app.schemas import DosePlanCreate, StepDecisionCreate
+from app.schemas import STEP_YEARS_AHEAD, DosePlanCreate, StepDecisionCreate, latest_step_start
 from app.services import dose_steps as schedule
 from app.services.dose_steps import StepDateTaken, format_day, format_mg, list_steps
 
@@ -80,7 +80,14 @@ def plan_doses(
     doses: list[tuple[date, float]] = []
     dose = start_mg
     day = start_date
+    latest = latest_step_start()
     while True:
+        if day > latest:
+            raise PlanRefused(
+                f"That plan would still be raising the dose after {format_day(latest)}, more "
+                f"than {STEP_YEARS_AHEAD} years from now: take larger steps, more often, or "
+                "a nearer target"
+            )
         doses.append((day, round(min(dose, target_mg), 3)))
         if dose >= target_mg - 1e-9:
             return doses

@@ -10,7 +10,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models import User
+from app.schemas import latest_step_start
 from app.services.entries import patient_today
+from tests.conftest import Browser
 from tests.factories import make_step
 
 
@@ -129,6 +131,41 @@ def test_a_plan_of_too_many_steps_is_refused(api: TestClient) -> None:
         },
     )
     assert response.status_code == 422
+    assert steps(api) == []
+
+
+def test_a_plan_starts_and_ends_within_the_years_a_dose_step_may_start(
+    api: TestClient, browser: Browser
+) -> None:
+    """A plan in year 9999 overflowed the calendar (500) and one in year 9000 made steps
+    no dose step may have; now the plan keeps to the dose steps' 5 years."""
+    latest = latest_step_start()
+    far = {"start_mg": 2, "step_mg": 0.5, "every_days": 90, "target_mg": 4.5}
+    for start in ("9999-12-01", "9000-01-01", (latest + timedelta(days=1)).isoformat()):
+        too_late = api.post("/api/v1/dose-plan", json={**far, "start_date": start})
+        assert too_late.status_code == 422, start
+        assert too_late.json()["detail"][0]["loc"] == ["body", "start_date"]
+        template = api.post(
+            "/api/v1/dose-plan", json={"template": "half_mg_weekly", "start_date": start}
+        )
+        assert template.status_code == 422, start
+    # Within the years at the start, but raising the dose past them: refused whole.
+    running_on = api.post(
+        "/api/v1/dose-plan", json={**far, "start_date": (latest - timedelta(days=90)).isoformat()}
+    )
+    assert running_on.status_code == 422 and "years from now" in running_on.text
+    form = browser.post(
+        "/doses/plan",
+        {
+            "template": "custom",
+            "start_date": "9999-12-25",
+            "start_mg": "2",
+            "step_mg": "0.5",
+            "every_days": "90",
+            "target_mg": "4.5",
+        },
+    )
+    assert form.status_code == 422 and 'id="plan-start_date-error"' in form.text
     assert steps(api) == []
 
 
