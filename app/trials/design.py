@@ -24,6 +24,8 @@ DEFAULT_SETTLE_DAYS: Final = 3
 MAX_SETTLE_DAYS: Final = 14
 # At least this many days of every period are analysed, whatever the settle days.
 MIN_COUNTED_DAYS: Final = 7
+# A trial starts within this many days from the day it is set up.
+START_WITHIN_DAYS: Final = 366
 # The usual threshold a single result is held to; the set-up page says how many pairs reach it.
 CONVENTIONAL_ALPHA: Final = 0.05
 
@@ -105,6 +107,6 @@ def design_problems(
             "The first period starts tomorrow at the earliest: the pharmacy needs the sheet "
             "before it can fill the bottles."
         )
-    elif start > today + timedelta(days=366):
+    elif start > today + timedelta(days=START_WITHIN_DAYS):
         problems["start_date"] = "Start within a year from today."
     return problems

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.schemas import DoseMg, StrictBool
+from app.schemas import EARLIEST_DIARY_DAY, DoseMg, StrictBool
 from app.trials.design import (
     DEFAULT_PAIRS,
     DEFAULT_PERIOD_DAYS,
@@ -17,6 +17,7 @@ from app.trials.design import (
     MAX_SETTLE_DAYS,
     MIN_PAIRS,
     MIN_PERIOD_DAYS,
+    START_WITHIN_DAYS,
 )
 
 GuessChoice = Literal["ldn", "placebo", "unsure"]
@@ -95,6 +96,19 @@ class BackupSelfTrial(BaseModel):
     unblinded_at: datetime | None = None
     ended_early: StrictBool = False
     ldn_periods: Annotated[str, Field(pattern=r"^[0-9]{1,2}(,[0-9]{1,2}){0,15}$")] | None = None
+
+    @field_validator("start_date", "unblinded_on")
+    @classmethod
+    def _plausible_day(cls, value: date | None) -> date | None:
+        # As a trial set up in the app could have: a crafted start in year 9999 left its
+        # last period past the calendar's end, and every page that showed it a 500.
+        if value is None:
+            return None
+        if value < EARLIEST_DIARY_DAY:
+            raise ValueError("The date must be in the year 2000 or later")
+        if value > date.today() + timedelta(days=START_WITHIN_DAYS + 1):
+            raise ValueError("The date must be within a year from today")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> BackupSelfTrial:

@@ -249,3 +249,27 @@ def test_backup_keeps_the_trial_sealed_and_restores_it(
     )
     assert opened.status_code == 200, opened.text
     assert opened.json()["result"] is not None
+
+
+def test_a_backup_trial_in_year_9999_is_refused_by_name(
+    api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its last period ended past the calendar's end: the import took it, and /today, /trial
+    and the API answered 500 from then on."""
+    at(monkeypatch, START - timedelta(days=2))
+    created = api.post(
+        "/api/v1/self-trials", json={"start_date": START.isoformat(), "meaningful_change": 9}
+    )
+    assert created.status_code == 201
+    backup = api.get("/api/v1/export").json()
+    assert api.delete(f"/api/v1/self-trials/{created.json()['id']}").status_code == 204
+    row = backup["self_trials"][0]
+    for field, day in (("start_date", "9999-12-01"), ("start_date", "1999-12-31")):
+        crafted = {**backup, "self_trials": [{**row, field: day, "pairs": 8, "period_days": 42}]}
+        crafted["self_trials"][0]["sealed_allocation"] = "ab" * 8
+        response = api.post("/api/v1/import", json=crafted)
+        assert response.status_code == 422, response.text
+        fields = {item["field"] for item in response.json()["detail"]}
+        assert fields == {f"self_trials[0].{field}"}
+    assert api.get("/api/v1/self-trials").json() == []
+    assert api.get("/api/v1/self-trials").status_code == 200
