@@ -43,6 +43,9 @@ from app.models import DiaryEntry, ItemChoice, OwnItem, User
 from app.services.dose_steps import DOSE_ON
 
 _DEFAULT_TRACKED = frozenset(item.key for item in FIXED_ITEMS if item.source == "builtin")
+# Items of the patient's own, hidden ones too: with the fixed ones, fewer than a day's answers
+# may hold (schemas.MAX_ITEMS_PER_ENTRY), so the entry form can always send every one.
+MAX_OWN_ITEMS = 100
 
 
 class ItemRefused(ValueError):
@@ -416,6 +419,12 @@ def add_own_item(
     high = _clean(high_anchor, "high_anchor", limit=ANCHOR_MAX, required=rated)
     catalogue = catalogue_for(session, user=user)
     taken = {entry.key for entry in catalogue.entries}
+    if sum(key.startswith(CUSTOM_PREFIX) for key in taken) >= MAX_OWN_ITEMS:
+        raise ItemRefused(
+            "label",
+            f"Your diary has {MAX_OWN_ITEMS} items of your own, the most it keeps: remove one "
+            "you no longer use first.",
+        )
     if key is None:
         key = custom_key(label, taken)
     elif not key.startswith(CUSTOM_PREFIX) or key in taken:

@@ -699,6 +699,15 @@ def _plan_items(
             if current is None:
                 new_own.append(own)
             (rated if own.kind == "rated" else effects).add(own.key)
+        owned = sum(entry.key.startswith(CUSTOM_PREFIX) for entry in catalogue.entries)
+        if owned + len(new_own) > items.MAX_OWN_ITEMS:
+            errors.append(
+                RowError(
+                    ("items", "own"),
+                    f"your diary would have {owned + len(new_own)} items of your own, more "
+                    f"than the {items.MAX_OWN_ITEMS} it keeps",
+                )
+            )
         for index, key in enumerate(section.tracked or []):
             if key not in rated and key not in effects:
                 errors.append(

@@ -7,7 +7,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
+from app.items.patient import MAX_OWN_ITEMS
 from app.models import DiaryEntry, User
+from tests.conftest import Browser
 from tests.factories import PASSWORD, make_user
 
 DAY = "2026-03-10"
@@ -195,3 +197,33 @@ def test_an_own_item_answered_only_in_an_earlier_version_is_hidden_not_deleted(
 
     by_key = {item["key"]: item for item in api.get("/api/v1/items").json()}
     assert by_key["custom_once"]["hidden"]
+
+
+def test_own_items_stop_at_the_most_a_day_can_hold_and_the_form_still_saves(
+    api: TestClient, browser: Browser
+) -> None:
+    """Past about 200 own items the entry form could no longer save any day."""
+    for number in range(MAX_OWN_ITEMS):
+        made = api.post(
+            "/api/v1/items",
+            json={"label": f"Thing {number}", "low_anchor": "a", "high_anchor": "b"},
+        )
+        assert made.status_code == 201, made.text
+    one_more = api.post(
+        "/api/v1/items", json={"label": "One more", "low_anchor": "a", "high_anchor": "b"}
+    )
+    assert one_more.status_code == 422
+    assert one_more.json()["detail"][0]["loc"] == ["body", "label"]
+    assert "the most it keeps" in one_more.json()["detail"][0]["msg"]
+    # A backup bringing one more of its own is refused whole, naming its own items.
+    backup = api.get("/api/v1/export").json()
+    backup["items"]["own"].append(
+        {**backup["items"]["own"][0], "key": "custom_one_more", "label": "One more"}
+    )
+    imported = api.post("/api/v1/import", json=backup)
+    assert imported.status_code == 422
+    assert [item["field"] for item in imported.json()["detail"]] == ["items.own"]
+    # Every tracked item on the form, and the day still saves.
+    saved = browser.post(f"/entries/{DAY}", {"pain": "40"})
+    assert saved.status_code == 303, saved.text[:500]
+    assert api.get(f"/api/v1/entries/{DAY}").json()["pain"] == 40
