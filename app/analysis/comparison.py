@@ -685,6 +685,10 @@ class _Planner:
         item = self.fit.items.get(key)
         if item is None or item.index_of(self.ref_index) is None:
             return None
+        if self.fit.at_bound:
+            # No step gets an interval with φ at its bound, so no change would show.
+            never: dict[str, int | None] = {str(points): None for points in DETECT_POINTS}
+            return never
         cache_key = (key, self._gap(index))
         if cache_key in self._detect:
             return dict(self._detect[cache_key])

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from urllib3.util import parse_url
+
+# What a host name (or an IPv4 address) can hold, lower-cased.
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?")
 # The push services of Chrome/Android (FCM), Firefox (Mozilla autopush), Safari and iOS
 # (Apple) and Edge (WNS): an endpoint's host must be one of these or end with "." + one.
 PUSH_SERVICE_HOSTS = (
@@ -58,15 +63,22 @@ def public_key(private_key: str) -> str:
 
 
 def endpoint_problem(endpoint: str, allowed_origins: frozenset[str]) -> str | None:
-    """Why this endpoint is refused, or None when the server may post to it."""
+    """Why this endpoint is refused, or None when the server may post to it.
+
+    The host is checked as the HTTP client that posts will read it, not only as urlsplit
+    does: `https://169.254.169.254\\.fcm.googleapis.com/` is a push service's host to
+    urlsplit and the cloud's metadata address to urllib3, which takes the backslash for the
+    start of the path. So the host may hold only what a host name can, and both must agree."""
+    not_a_url = "must be the push address your browser gave (a URL)"
     try:
         parts = urlsplit(endpoint)
         port = parts.port
+        posted_to = (parse_url(endpoint).host or "").lower()
     except ValueError:
-        return "must be the push address your browser gave (a URL)"
+        return not_a_url
     host = (parts.hostname or "").lower()
-    if not host or parts.username or parts.password:
-        return "must be the push address your browser gave (a URL)"
+    if not _HOST_NAME.fullmatch(host) or posted_to != host or parts.username or parts.password:
+        return not_a_url
     scheme = parts.scheme.lower()
     origin = f"{scheme}://{host}"
     if port is not None:

@@ -352,7 +352,8 @@ def detect_words(key: str, stats: ItemStats, points: int = 15) -> str | None:
     if days is None:
         return (
             f"At your day-to-day variation, a {points}-point change in {name} may not show "
-            "clearly even after months: the baseline is short or varies a lot."
+            "clearly even after months: the baseline is short, varies a lot, or drifts slowly "
+            "up and down."
         )
     return (
         f"At your day-to-day variation, a {points}-point change in {name} usually shows after "

@@ -272,6 +272,8 @@ def test_a_diary_that_drifts_slowly_is_promised_no_days(
     assert comparison["phi"] >= 0.945
     pain = comparison["steps"][-1]["items"]["pain"]
     assert pain["verdict"] == "not enough data" and pain["more_days"] is None
+    # Nor how long a change would take to show: with no interval, none would.
+    assert set(pain["days_to_detect"].values()) == {None}
     text = " ".join(
         BeautifulSoup(browser.get("/compare?settle_days=0").text, "html.parser")
         .get_text(" ")

@@ -222,6 +222,13 @@ def test_the_claim_is_kept_with_what_was_delivered(
         "https://user@fcm.googleapis.com/fcm/send/x",
         "file:///etc/passwd",
         "not a url",
+        # A push service's host to urlsplit, the address before the backslash to urllib3,
+        # which posts: the cloud's metadata service, this machine, anyone's server.
+        "https://169.254.169.254\\.fcm.googleapis.com/latest",
+        "https://localhost\\.push.apple.com/",
+        "https://evil.example\\.notify.windows.com/x",
+        "https://fcm.googleapis.com%2f.evil.example/push",
+        "https://fcm googleapis.com/push",
     ],
 )
 def test_an_endpoint_outside_the_push_services_is_refused(
