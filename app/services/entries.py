@@ -602,6 +602,12 @@ def _save_over(
         _keep_superseded(connection, user=user, day=entry.day, edit=edit, source=source)
         return SaveOutcome(entry=entry, status="superseded")
     if answers_dict(entry) == edit.values and entry.client_id == edit.client_id:
+        if edit.replayable and edit.order > _edit_order(entry.client_edited_at, entry.updated_at):
+            # The same answers, edited again later on the same device: the day now counts
+            # as made then, so another device's edit made in between, arriving next, is
+            # superseded, as it would be had the answers changed. Nothing to keep: the
+            # version is the same. (A page's save has no device time: it leaves the day be.)
+            _replace(connection, entry=entry, edit=edit, source=source)
         return SaveOutcome(entry=entry, status="unchanged")
     _keep_revision(connection, entry=entry, reason=reason)
     _replace(connection, entry=entry, edit=edit, source=source)

@@ -63,6 +63,24 @@ def test_an_older_edit_from_another_device_is_reported_as_superseded(
     assert (revision.reason, revision.data["pain"]) == ("superseded", 30)
 
 
+def test_the_same_answers_saved_again_later_still_win_over_an_edit_made_in_between(
+    browser: Browser, session: Session
+) -> None:
+    """The phone saves 30 at 20:00 and 30 again at 22:00; the tablet's 70 from 21:00 comes
+    last. It used to replace the phone's: the second save changed nothing, so the day still
+    counted as made at 20:00."""
+    sync(browser, outbox_day("phone", "2026-03-10T20:00:00Z", pain=30))
+    again = sync(browser, outbox_day("phone", "2026-03-10T22:00:00Z", pain=30))
+    assert statuses(again) == ["unchanged"]
+
+    results = sync(browser, outbox_day("tablet", "2026-03-10T21:00:00Z", pain=70))
+
+    assert statuses(results) == ["superseded"]
+    assert rows(session) == [(30, "phone")]
+    [revision] = session.exec(select(EntryRevision)).all()
+    assert (revision.reason, revision.data["pain"]) == ("superseded", 70)
+
+
 def test_a_replay_from_a_fast_clock_cannot_overwrite_a_later_edit(
     browser: Browser, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
