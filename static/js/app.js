@@ -253,15 +253,24 @@
     return answered ? entry : null;
   }
 
+  function newId() {
+    return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2);
+  }
+
   function deviceId() {
     var id = null;
     try { id = localStorage.getItem("ldn-device"); } catch (e) { /* ignore */ }
     if (!id) {
-      id = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
+      id = newId();
       try { localStorage.setItem("ldn-device", id); } catch (e) { /* ignore */ }
     }
     return id;
   }
+
+  // This page's form, in the outbox: its offline saves replace one another, and another
+  // tab's stay beside them (both are sent; the later is the day's version, the earlier goes
+  // to its history). A page filled from a waiting save takes over that save's record.
+  var formKey = newId();
 
   function say(form, text) {
     var status = form.querySelector("[data-save-status]");
@@ -273,8 +282,9 @@
     if (!badge || !account || !outbox) return Promise.resolve();
     return outbox.waiting(account).then(function (records) {
       var stuck = records.filter(function (record) { return record.errors; });
-      badge.hidden = records.length === 0;
-      badge.textContent = records.length === 1 ? "1 day waiting to sync" : records.length + " days waiting to sync";
+      var days = new Set(records.map(function (record) { return record.date; })).size;
+      badge.hidden = days === 0;
+      badge.textContent = days === 1 ? "1 day waiting to sync" : days + " days waiting to sync";
       // A day the server refused waits for the patient: the badge opens it to put it right.
       badge.setAttribute("href", stuck.length ? "/entries/" + stuck[0].date : "/history");
       if (stuck.length) badge.textContent += " (" + stuck.length + " could not be saved: tap to fix)";
@@ -291,7 +301,9 @@
     var waiting = status && /will sync|sent again/.test(status.textContent);
     if (!waiting || !account || !outbox) return Promise.resolve();
     return outbox.waiting(account).then(function (records) {
-      var waits = records.some(function (record) { return record.date === form.dataset.day; });
+      var waits = records.some(function (record) {
+        return record.date === form.dataset.day && record.form === formKey;
+      });
       if (!waits) status.textContent = SYNCED;
     }).catch(function () {});
   }
@@ -308,7 +320,7 @@
       say(form, "Answer at least one question before saving the day.");
       return Promise.resolve();
     }
-    return outbox.put({ account: account, date: entry.date, entry: entry, csrf: body.dataset.csrf })
+    return outbox.put({ account: account, date: entry.date, form: formKey, entry: entry, csrf: body.dataset.csrf })
       .then(function () {
         say(form, message);
         updateBadge();
@@ -326,8 +338,8 @@
     return form && form.id === "entry-form" && account && outbox ? form : null;
   }
 
-  // Saved on the server: whatever waited on this phone for that day is in it (the form was
-  // filled from it), so it need not be sent again.
+  // Saved on the server: what this form kept waiting on this phone for that day is in it
+  // (the form was filled from it), so it need not be sent again. Another tab's stays.
   // (The form itself has been swapped out by now: the request's path says which day it was.)
   document.addEventListener("htmx:afterRequest", function (event) {
     var detail = event.detail || {};
@@ -336,7 +348,7 @@
     var verb = detail.requestConfig && detail.requestConfig.verb;
     if (!saved || verb !== "post" || !account || !outbox || !xhr) return;
     if (xhr.status >= 200 && xhr.status < 300 && !xhr.getResponseHeader("HX-Redirect")) {
-      outbox.forget(account, saved[1]).then(updateBadge).catch(function () {});
+      outbox.forget(account, saved[1], formKey).then(updateBadge).catch(function () {});
     }
   });
 
@@ -430,9 +442,13 @@
     if (location.pathname === "/today" && form.dataset.day < today) freshToday(form, today);
     if (outbox) {
       outbox.waiting(account).then(function (records) {
-        var mine = records.filter(function (record) { return record.date === form.dataset.day; })[0];
-        if (!mine) return;
-        fillFrom(form, mine.entry, mine.errors);
+        var latest = records
+          .filter(function (record) { return record.date === form.dataset.day; })
+          .sort(function (a, b) { return a.entry.client_edited_at < b.entry.client_edited_at ? -1 : 1; })
+          .pop();
+        if (!latest) return;
+        formKey = latest.form;
+        fillFrom(form, latest.entry, latest.errors);
         // The sliders' readouts follow their "Not answered" boxes (see the top of this file).
         form.querySelectorAll("[data-unanswered]").forEach(function (box) {
           box.dispatchEvent(new Event("change", { bubbles: true }));

@@ -1,20 +1,34 @@
 // The offline outbox: diary days saved on this device while the network was away.
 //
 // Loaded by pages and by the service worker (importScripts), so both flush it the same way.
-// One record per account and diary day: a later offline edit of the same day replaces the
-// earlier one. Each record carries the device id and the edit time; the server applies each
-// (device id, edit time) once, so sending a record twice never makes a second entry.
+// One record per account, diary day and form: a later offline save from the same form (the
+// same page, or one filled from this record) replaces the earlier one, and two tabs each keep
+// their own. All of them are sent; the server keeps the day's latest edit current and the
+// others in its history, as it does for saves made online. Each record carries the device id
+// and the edit time; the server applies each (device id, edit time) once, so sending a record
+// twice never makes a second entry.
 (function (scope) {
   "use strict";
 
   var DB_NAME = "ldn-diary";
-  var STORE = "outbox";
+  var STORE = "edits";
 
   function openDb() {
     return new Promise(function (resolve, reject) {
-      var request = indexedDB.open(DB_NAME, 1);
-      request.onupgradeneeded = function () {
-        request.result.createObjectStore(STORE, { keyPath: ["account", "date"] });
+      var request = indexedDB.open(DB_NAME, 2);
+      request.onupgradeneeded = function (event) {
+        var db = request.result;
+        var store = db.createObjectStore(STORE, { keyPath: ["account", "date", "form"] });
+        if (event.oldVersion < 1) return;
+        // Version 1 kept one record per account and day: each becomes a form's record.
+        var earlier = request.transaction.objectStore("outbox").getAll();
+        earlier.onsuccess = function () {
+          earlier.result.forEach(function (record) {
+            record.form = "earlier";
+            store.put(record);
+          });
+          db.deleteObjectStore("outbox");
+        };
       };
       request.onsuccess = function () { resolve(request.result); };
       request.onerror = function () { reject(request.error); };
@@ -37,19 +51,27 @@
   }
 
   function put(record) {
+    // A record from before forms were told apart, or put by hand, is this device's.
+    if (record.form === undefined) record.form = "device";
     return withStore("readwrite", function (store) { store.put(record); });
   }
 
-  function removeIfUnchanged(account, date, editedAt) {
-    // Only drop the record the server confirmed; a newer edit made meanwhile stays.
+  function keyOf(record) {
+    return [record.account, record.date, record.form];
+  }
+
+  function removeIfUnchanged(sent) {
+    // Only drop the record the server confirmed; a newer edit from that form stays.
     return openDb().then(function (db) {
       return new Promise(function (resolve, reject) {
         var transaction = db.transaction(STORE, "readwrite");
         var store = transaction.objectStore(STORE);
-        var lookup = store.get([account, date]);
+        var lookup = store.get(keyOf(sent));
         lookup.onsuccess = function () {
           var current = lookup.result;
-          if (current && current.entry.client_edited_at === editedAt) store.delete([account, date]);
+          if (current && current.entry.client_edited_at === sent.entry.client_edited_at) {
+            store.delete(keyOf(sent));
+          }
         };
         transaction.oncomplete = function () { db.close(); resolve(); };
         transaction.onerror = function () { db.close(); reject(transaction.error); };
@@ -57,15 +79,15 @@
     });
   }
 
-  function forget(account, date) {
-    return withStore("readwrite", function (store) { store.delete([account, date]); });
+  function forget(account, date, form) {
+    return withStore("readwrite", function (store) { store.delete([account, date, form]); });
   }
 
-  function markRejected(account, date, errors) {
+  function markRejected(sent, errors) {
     return withStore("readwrite", function (store) {
-      var lookup = store.get([account, date]);
+      var lookup = store.get(keyOf(sent));
       lookup.onsuccess = function () {
-        if (lookup.result) {
+        if (lookup.result && lookup.result.entry.client_edited_at === sent.entry.client_edited_at) {
           lookup.result.errors = errors;
           store.put(lookup.result);
         }
@@ -109,10 +131,11 @@
           // on another device). The pages kept for offline use go now; the days stay.
           if (response.status === 401) return clearPages().then(function () { return null; });
           if (!response.ok) return null;
+          // One result per record sent, in order.
           return response.json().then(function (body) {
-            return Promise.all(body.results.map(function (result) {
-              if (result.status === "rejected") return markRejected(group[0].account, result.date, result.errors);
-              return removeIfUnchanged(group[0].account, result.date, result.client_edited_at);
+            return Promise.all(body.results.map(function (result, index) {
+              if (result.status === "rejected") return markRejected(group[index], result.errors);
+              return removeIfUnchanged(group[index]);
             }));
           });
         });

@@ -177,6 +177,86 @@ def test_outbox_flushes_from_a_reloaded_page_and_two_tabs_once(
     ) == [(1, 12)]
 
 
+def test_two_tabs_saving_one_day_offline_lose_neither(
+    context: BrowserContext, live_server: LiveServer
+) -> None:
+    """Each tab's form is its own record: the later save is the day's version and the earlier
+    is in its history, as when both are saved online. It used to be one record per day, so
+    the second tab's form silently replaced the first's, which then said it had synced."""
+    page = _signed_in_with_worker(context, live_server, "twotabs@example.org")
+    other = context.new_page()
+    other.goto(f"{live_server.url}/today")
+    live_server.stop()
+    page.reload()
+    other.reload()
+    _answer_pain(page, 20)
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator("[data-save-status]")).to_have_text(
+        "Saved on this phone — will sync when you're online."
+    )
+    fatigue = other.locator("#fatigue")
+    fatigue.focus()
+    fatigue.press("Home")
+    fatigue.press("PageUp")
+    other.click("#entry-form button[type=submit]")
+    expect(other.locator("[data-save-status]")).to_contain_text("Saved on this phone")
+    expect(other.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
+    assert len(page.evaluate("LdnOutbox.all()")) == 2
+
+    live_server.start()
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    _wait_for_rows(
+        live_server,
+        "SELECT json_extract(ratings, '$.pain') IS NULL, json_extract(ratings, '$.fatigue') > 0"
+        " FROM diary_entry",
+        [(1, 1)],
+    )
+    _wait_for_rows(
+        live_server, "SELECT json_extract(data, '$.ratings.pain') FROM entry_revision", [(20,)]
+    )
+    wait_until(page, "LdnOutbox.all().then(records => records.length === 0)")
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden()
+
+
+def test_a_day_kept_by_the_earlier_outbox_is_still_sent(
+    context: BrowserContext, live_server: LiveServer
+) -> None:
+    """A phone that kept a day in the outbox's first version (one record per day) before the
+    app changed: the record moves to the new store and is sent."""
+    email = "upgrade@example.org"
+    live_server.register(email)
+    [(user_id,)] = _rows(live_server, 'SELECT id FROM "user" WHERE email = ?', email)
+    account = str(user_id)
+    day = (date.today() - timedelta(days=1)).isoformat()
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login")  # no account yet: nothing opens the outbox
+    page.evaluate(
+        """([account, day]) => new Promise((resolve, reject) => {
+            const request = indexedDB.open('ldn-diary', 1);
+            request.onupgradeneeded = () =>
+                request.result.createObjectStore('outbox', {keyPath: ['account', 'date']});
+            request.onerror = () => reject(request.error);
+            request.onsuccess = () => {
+                const db = request.result;
+                const transaction = db.transaction('outbox', 'readwrite');
+                transaction.objectStore('outbox').put({account, date: day, csrf: '',
+                    entry: {date: day, ratings: {pain: 44}, side_effects: {},
+                            client_id: 'old-phone', client_edited_at: new Date().toISOString()}});
+                transaction.oncomplete = () => { db.close(); resolve(true); };
+                transaction.onerror = () => reject(transaction.error);
+            };
+        })""",
+        [account, day],
+    )
+    sign_in(page, live_server, email)
+    _wait_for_rows(
+        live_server,
+        "SELECT json_extract(ratings, '$.pain'), source FROM diary_entry",
+        [(44, "sync")],
+    )
+    wait_until(page, "LdnOutbox.all().then(records => records.length === 0)")
+
+
 def test_waiting_days_are_retried_every_15_seconds_without_an_online_event(
     context: BrowserContext, live_server: LiveServer
 ) -> None:
