@@ -90,14 +90,17 @@ def _clock(text: str) -> time:
 
 
 def _in_window(local_now: datetime, at: str) -> bool:
-    """Is the wall clock at or past `at` today, and within the window?
+    """Did the wall clock reach `at` today within the last WINDOW of real time?
 
-    Compared as wall-clock times, so a reminder at 02:30 on the night the clocks skip that
-    hour comes at 03:00, and one in the repeated hour comes the first time round.
+    The wall clock, so a reminder at 02:30 on the night the clocks skip that hour comes at
+    03:00, and one in the repeated hour comes the first time round. Real time for the window:
+    measured on the wall clock, a reminder at the very start of a skipped hour (02:00, or
+    00:00 where the clocks go forward at midnight) had a window the clock jumped right over.
     """
     wall = local_now.replace(tzinfo=None)
     start = datetime.combine(wall.date(), _clock(at))
-    return start <= wall < start + WINDOW
+    earlier = (local_now.astimezone(UTC) - WINDOW).astimezone(local_now.tzinfo)
+    return earlier.replace(tzinfo=None) < start <= wall
 
 
 def due_reminders(session: Session, *, now: datetime) -> list[DueReminder]:
