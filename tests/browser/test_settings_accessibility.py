@@ -6,7 +6,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_accessibility import _serious_violations
@@ -64,3 +64,51 @@ def test_settings_pages_have_no_serious_accessibility_violations(
     finally:
         context.close()
     assert {path: issues for path, issues in found.items() if issues} == {}
+
+
+def test_a_settings_form_sent_back_says_so_and_takes_the_focus(
+    chromium: Browser, live_server: LiveServer
+) -> None:
+    """The errors sat beside their fields, but nothing was announced and the focus went to
+    the top of the page: a screen reader heard no sign that the save had failed."""
+    email = "errors-said@example.org"
+    live_server.register(email)
+    context = chromium.new_context(viewport={"width": 360, "height": 800})
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, email)
+        page.goto(f"{live_server.url}/settings/items")
+        # Optional fields are not announced as required.
+        assert page.get_attribute("#condition", "required") is None
+        assert page.get_attribute("#low_anchor", "required") is None
+        assert page.get_attribute("#label", "required") is not None
+        page.click("form[action='/settings/items/own'] button[type=submit]")
+        summary = page.locator("#error-summary")
+        expect(summary).to_have_attribute("role", "alert")
+        expect(summary).to_contain_text("The question:")
+        expect(summary).to_be_focused()
+
+        page.goto(f"{live_server.url}/settings/reminders")
+        page.check("#diary_enabled")
+        page.fill("#diary_time", "")
+        page.click("form[action='/settings/reminders'] button[type=submit]")
+        expect(page.locator("#error-summary")).to_contain_text("Diary reminder time:")
+        expect(page.locator("#error-summary")).to_be_focused()
+        expect(page.locator("#diary_time")).to_have_attribute("aria-invalid", "true")
+    finally:
+        context.close()
+
+
+def test_the_import_page_fits_a_360_px_screen(chromium: Browser, live_server: LiveServer) -> None:
+    email = "import-width@example.org"
+    live_server.register(email)
+    context = chromium.new_context(viewport={"width": 360, "height": 800})
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, email)
+        page.goto(f"{live_server.url}/settings/import")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        box = page.locator("#file").bounding_box()
+        assert box is not None and box["height"] >= 44 and box["x"] + box["width"] <= 360
+    finally:
+        context.close()
