@@ -422,8 +422,8 @@ def add_own_item(
     if sum(key.startswith(CUSTOM_PREFIX) for key in taken) >= MAX_OWN_ITEMS:
         raise ItemRefused(
             "label",
-            f"Your diary has {MAX_OWN_ITEMS} items of your own, the most it keeps: remove one "
-            "you no longer use first.",
+            f"Your diary has {MAX_OWN_ITEMS} questions of your own, the most it keeps "
+            "(removed ones that have answers count too): delete one that has no answers first.",
         )
     if key is None:
         key = custom_key(label, taken)

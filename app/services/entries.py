@@ -594,21 +594,20 @@ def _save_over(
     if _seen_before(connection, user_id=user.id, day=entry.day, edit=edit):
         # A replay of an edit that a later change already replaced: it stays in the history.
         return SaveOutcome(entry=entry, status="superseded")
-    if edit.edited_at is not None and edit.order < _edit_order(
-        entry.client_edited_at, entry.updated_at
-    ):
+    current = _edit_order(entry.client_edited_at, entry.updated_at)
+    if answers_dict(entry) == edit.values and entry.client_id == edit.client_id:
+        # The same answers from the same device, earlier or later: nothing to keep.
+        if edit.replayable and edit.order > current:
+            # Edited again later: the day now counts as made then, so another device's edit
+            # made in between, arriving next, is superseded, as it would be had the answers
+            # changed. (A page's save has no device time: it leaves the day be.)
+            _replace(connection, entry=entry, edit=edit, source=source)
+        return SaveOutcome(entry=entry, status="unchanged")
+    if edit.edited_at is not None and edit.order < current:
         # An older edit from another device (or one made before the day was last saved
         # online, which has no device time: its save time stands in): keep it in the history.
         _keep_superseded(connection, user=user, day=entry.day, edit=edit, source=source)
         return SaveOutcome(entry=entry, status="superseded")
-    if answers_dict(entry) == edit.values and entry.client_id == edit.client_id:
-        if edit.replayable and edit.order > _edit_order(entry.client_edited_at, entry.updated_at):
-            # The same answers, edited again later on the same device: the day now counts
-            # as made then, so another device's edit made in between, arriving next, is
-            # superseded, as it would be had the answers changed. Nothing to keep: the
-            # version is the same. (A page's save has no device time: it leaves the day be.)
-            _replace(connection, entry=entry, edit=edit, source=source)
-        return SaveOutcome(entry=entry, status="unchanged")
     _keep_revision(connection, entry=entry, reason=reason)
     _replace(connection, entry=entry, edit=edit, source=source)
     return SaveOutcome(entry=entry, status="replaced")

@@ -20,6 +20,7 @@ from app.models import DiaryEntry, User
 from app.schemas import EARLIEST_DIARY_DAY
 from app.services import dose_plan, dose_steps, entries, history
 from app.trials.service import today_status as trial_today_status
+from app.web import form_numbers
 from app.web.entry_form import (
     form_values,
     no_side_effects,
@@ -118,7 +119,7 @@ def _show_form(
     with database.read() as session:
         entry = entries.get_entry(session, user_id=user.id, day=day)
         raw_page = request.query_params.get("history_page", "1")
-        history_page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 1
+        history_page = min(form_numbers.count(raw_page) or 1, 99_999)
         context = _form_context(session, user, day, entry, history_page=history_page)
     context_values = values if values is not None else form_values(entry)
     context.update(

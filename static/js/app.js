@@ -269,8 +269,10 @@
 
   // This page's form, in the outbox: its offline saves replace one another, and another
   // tab's stay beside them (both are sent; the later is the day's version, the earlier goes
-  // to its history). A page filled from a waiting save takes over that save's record.
+  // to its history). A page filled from a waiting save builds on it: that save goes once
+  // this form's own is kept, unless it changed meanwhile.
   var formKey = newId();
+  var filledFrom = null;
 
   function say(form, text) {
     var status = form.querySelector("[data-save-status]");
@@ -283,11 +285,12 @@
     return outbox.waiting(account).then(function (records) {
       var stuck = records.filter(function (record) { return record.errors; });
       var days = new Set(records.map(function (record) { return record.date; })).size;
+      var stuckDays = new Set(stuck.map(function (record) { return record.date; })).size;
       badge.hidden = days === 0;
       badge.textContent = days === 1 ? "1 day waiting to sync" : days + " days waiting to sync";
       // A day the server refused waits for the patient: the badge opens it to put it right.
       badge.setAttribute("href", stuck.length ? "/entries/" + stuck[0].date : "/history");
-      if (stuck.length) badge.textContent += " (" + stuck.length + " could not be saved: tap to fix)";
+      if (stuck.length) badge.textContent += " (" + stuckDays + " could not be saved: tap to fix)";
     }).catch(function () { /* no IndexedDB: nothing waits */ });
   }
 
@@ -322,6 +325,11 @@
     }
     return outbox.put({ account: account, date: entry.date, form: formKey, entry: entry, csrf: body.dataset.csrf })
       .then(function () {
+        var source = filledFrom;
+        filledFrom = null;
+        return source && outbox.settle(account, entry.date, formKey, source, false);
+      })
+      .then(function () {
         say(form, message);
         updateBadge();
         if (navigator.serviceWorker && "SyncManager" in window) {
@@ -330,7 +338,11 @@
           }).catch(function () { /* the page's own retries cover it */ });
         }
       })
-      .catch(function () { say(form, "This phone could not keep the day. Please try again."); });
+      .catch(function () {
+        // Most often a newer version of the app, open in another tab, changed this phone's
+        // store: this page's older script cannot open it.
+        say(form, "This phone could not keep the day. Reload the page, then save it again.");
+      });
   }
 
   function entryForm(event) {
@@ -339,7 +351,7 @@
   }
 
   // Saved on the server: what this form kept waiting on this phone for that day is in it
-  // (the form was filled from it), so it need not be sent again. Another tab's stays.
+  // (see `settle`), so it need not be sent again. Another tab's stays.
   // (The form itself has been swapped out by now: the request's path says which day it was.)
   document.addEventListener("htmx:afterRequest", function (event) {
     var detail = event.detail || {};
@@ -348,7 +360,9 @@
     var verb = detail.requestConfig && detail.requestConfig.verb;
     if (!saved || verb !== "post" || !account || !outbox || !xhr) return;
     if (xhr.status >= 200 && xhr.status < 300 && !xhr.getResponseHeader("HX-Redirect")) {
-      outbox.forget(account, saved[1], formKey).then(updateBadge).catch(function () {});
+      var source = filledFrom;
+      filledFrom = null;
+      outbox.settle(account, saved[1], formKey, source, true).then(updateBadge).catch(function () {});
     }
   });
 
@@ -442,13 +456,17 @@
     if (location.pathname === "/today" && form.dataset.day < today) freshToday(form, today);
     if (outbox) {
       outbox.waiting(account).then(function (records) {
-        var latest = records
+        // The day's latest waiting save; one the server refused first, to be put right.
+        var day = records
           .filter(function (record) { return record.date === form.dataset.day; })
-          .sort(function (a, b) { return a.entry.client_edited_at < b.entry.client_edited_at ? -1 : 1; })
-          .pop();
-        if (!latest) return;
-        formKey = latest.form;
-        fillFrom(form, latest.entry, latest.errors);
+          .sort(function (a, b) {
+            if (!a.errors !== !b.errors) return a.errors ? 1 : -1;
+            return a.entry.client_edited_at < b.entry.client_edited_at ? -1 : 1;
+          });
+        var shown = day.pop();
+        if (!shown) return;
+        filledFrom = { form: shown.form, editedAt: shown.entry.client_edited_at };
+        fillFrom(form, shown.entry, shown.errors);
         // The sliders' readouts follow their "Not answered" boxes (see the top of this file).
         form.querySelectorAll("[data-unanswered]").forEach(function (box) {
           box.dispatchEvent(new Event("change", { bubbles: true }));

@@ -30,7 +30,11 @@
           db.deleteObjectStore("outbox");
         };
       };
-      request.onsuccess = function () { resolve(request.result); };
+      request.onsuccess = function () {
+        // A newer version of the app (another tab) upgrading the store: let it.
+        request.result.onversionchange = function () { request.result.close(); };
+        resolve(request.result);
+      };
       request.onerror = function () { reject(request.error); };
     });
   }
@@ -79,8 +83,25 @@
     });
   }
 
-  function forget(account, date, form) {
-    return withStore("readwrite", function (store) { store.delete([account, date, form]); });
+  // After a form's save was kept (on this phone, or on the server when `saved`): drop its
+  // own earlier record, the record it was filled from (`filledFrom`: account, date, form and
+  // edit time) if that has not changed since, and, once saved on the server, the day's
+  // records the server refused before: the save put them right, and they can never be sent.
+  // Other tabs' waiting saves stay: they are sent, and kept in the day's history.
+  function settle(account, date, form, filledFrom, saved) {
+    return withStore("readwrite", function (store) {
+      var lookup = store.getAll();
+      lookup.onsuccess = function () {
+        lookup.result.forEach(function (record) {
+          if (record.account !== account || record.date !== date) return;
+          var mine = saved && record.form === form;
+          var source = filledFrom && record.form === filledFrom.form &&
+            record.entry.client_edited_at === filledFrom.editedAt;
+          var refused = saved && record.errors;
+          if (mine || source || refused) store.delete(keyOf(record));
+        });
+      };
+    });
   }
 
   function markRejected(sent, errors) {
@@ -155,5 +176,5 @@
     });
   }
 
-  scope.LdnOutbox = { put: put, all: all, flush: flush, waiting: count, forget: forget };
+  scope.LdnOutbox = { put: put, all: all, flush: flush, waiting: count, settle: settle };
 })(self);

@@ -79,6 +79,10 @@ def test_the_same_answers_saved_again_later_still_win_over_an_edit_made_in_betwe
     assert rows(session) == [(30, "phone")]
     [revision] = session.exec(select(EntryRevision)).all()
     assert (revision.reason, revision.data["pain"]) == ("superseded", 70)
+    # The phone's first save, arriving again late: the same answers, nothing more to keep.
+    late = sync(browser, outbox_day("phone", "2026-03-10T20:00:00Z", pain=30))
+    assert statuses(late) == ["unchanged"]
+    assert len(session.exec(select(EntryRevision)).all()) == 1
 
 
 def test_a_replay_from_a_fast_clock_cannot_overwrite_a_later_edit(

@@ -218,6 +218,47 @@ def test_two_tabs_saving_one_day_offline_lose_neither(
     expect(page.locator("[data-outbox-badge]")).to_be_hidden()
 
 
+def test_a_tab_filled_from_another_tabs_save_never_drops_that_tabs_later_save(
+    context: BrowserContext, live_server: LiveServer
+) -> None:
+    """Tab B opens on tab A's waiting save and builds on it; A saves again before B does.
+    B's save replaces only what it was filled from, and only while that is unchanged: A's
+    later save is still sent, and ends up in the day's history."""
+    page = _signed_in_with_worker(context, live_server, "filled@example.org")
+    other = context.new_page()
+    other.goto(f"{live_server.url}/today")
+    live_server.stop()
+    page.reload()
+    _answer_pain(page, 20)
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator("[data-save-status]")).to_contain_text("Saved on this phone")
+    other.reload()  # filled from tab A's save
+    expect(other.locator("#pain-value")).to_have_text("20")
+    _answer_pain(page, 25)
+    page.click("#entry-form button[type=submit]")
+    fatigue = other.locator("#fatigue")
+    fatigue.focus()
+    fatigue.press("Home")
+    fatigue.press("PageUp")
+    other.click("#entry-form button[type=submit]")
+    expect(other.locator("[data-save-status]")).to_contain_text("Saved on this phone")
+    wait_until(page, "LdnOutbox.all().then(records => records.length === 2)")
+    pains = sorted(page.evaluate("LdnOutbox.all().then(rs => rs.map(r => r.entry.ratings.pain))"))
+    assert pains == [20, 25]
+
+    live_server.start()
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    _wait_for_rows(
+        live_server,
+        "SELECT json_extract(ratings, '$.pain'), json_extract(ratings, '$.fatigue') > 0"
+        " FROM diary_entry",
+        [(20, 1)],
+    )
+    _wait_for_rows(
+        live_server, "SELECT json_extract(data, '$.ratings.pain') FROM entry_revision", [(25,)]
+    )
+
+
 def test_a_day_kept_by_the_earlier_outbox_is_still_sent(
     context: BrowserContext, live_server: LiveServer
 ) -> None:

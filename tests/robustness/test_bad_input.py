@@ -186,6 +186,7 @@ def test_numbers_no_one_means_get_a_message_not_a_server_error(
         "/compare?reference=²",
         f"/compare?settle_days={HUGE}",
         "/settings/import?imported=1&days_added=²",
+        f"/entries/{today.isoformat()}?history_page=²",
     ):
         assert browser.get(url).status_code == 200, url
     # Nothing was written: no day, no share link, no trial, the plan's steps as they were.
