@@ -113,11 +113,26 @@ def parse_entry_form(
         ratings.update({k: v for k, v in (kept.ratings or {}).items() if k not in shown})
         side_effects.update({k: v for k, v in (kept.side_effects or {}).items() if k not in shown})
 
+    # Without JavaScript nothing unticks "Not answered" when a slider moves: a slider moved
+    # with its box still ticked would be dropped without a word. The form asks instead, and
+    # sent again as it stands, it leaves the item unanswered. (With JavaScript, a moved
+    # slider whose box is ticked again was un-answered on purpose.)
+    no_script = "no_script" in form
     for key in (*(item.key for item in rated), "tolerability"):
         raw = _text(form, key)
         unanswered = f"{key}_unanswered" in form
         values[key] = None if unanswered else raw
-        if not unanswered:
+        position = whole_number(raw)
+        if unanswered and position is not None and 0 <= position <= 100:
+            values[f"{key}_slider"] = position
+            start = form.get(f"{key}_start")
+            if no_script and isinstance(start, str) and raw != start:
+                errors[key] = (
+                    f"You moved this slider to {position}, but its “Not answered” box is "
+                    "still ticked. Untick the box to keep the answer, or save again to leave "
+                    "it unanswered."
+                )
+        elif not unanswered:
             number = _whole_number(raw, key, errors, 0, 100)
             if key == "tolerability":
                 data[key] = number

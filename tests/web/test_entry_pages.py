@@ -463,3 +463,44 @@ def test_only_plain_numbers_and_the_offered_choices_are_saved(
     assert response.status_code == 422
     assert error_beside(parse(response), field)
     assert stored(session) == []
+
+
+def test_without_script_a_slider_moved_under_a_ticked_box_is_asked_about(
+    browser: Browser, session: Session
+) -> None:
+    """Without JavaScript nothing unticks "Not answered" when a slider moves: the moved pain
+    was dropped without a word. Now the form asks, and sent again as it stands, it leaves
+    pain unanswered."""
+    form = blank_form(browser)
+    assert form["no_script"] == "1"  # the <noscript> field, as a browser without script sends it
+    form["pain"] = "70"  # moved, box still ticked
+    form["notes"] = "Slept badly"
+
+    asked = browser.post(URL, form)
+
+    assert asked.status_code == 422
+    soup = parse(asked)
+    assert "You moved this slider to 70" in error_beside(soup, "pain")
+    assert one(soup, "input[name=pain]").get("value") == "70"
+    assert one(soup, "input[name=pain_unanswered]").has_attr("checked")
+    assert one(soup, "textarea[name=notes]").get_text() == "Slept badly"
+    assert stored(session) == []
+
+    again = browser.post(URL, form_data(one(soup, "form#entry-form")))
+
+    assert again.status_code == 303
+    [entry] = stored(session)
+    assert entry.ratings.get("pain") is None and entry.notes == "Slept badly"
+
+
+def test_with_script_a_slider_put_back_to_not_answered_is_not_asked_about(
+    browser: Browser, session: Session
+) -> None:
+    form = blank_form(browser)
+    form.pop("no_script")  # a browser with script never sends it
+    form["pain"] = "70"
+    form["notes"] = "Changed my mind about pain"
+
+    assert browser.post(URL, form).status_code == 303
+    [entry] = stored(session)
+    assert entry.ratings.get("pain") is None
