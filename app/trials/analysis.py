@@ -19,8 +19,9 @@ For each item, LDN against placebo:
   exact, one-sided in the item's better direction (two-sided for an item without one), and at
   best 1 / 2^k: three pairs can never give less than 0.125 (two-sided: 2 / 2^k, 0.25).
 
-A pair is analysed when both its periods have at least MIN_DAYS_PER_PERIOD counted days up to
-the day of unblinding (an early unblinding leaves later pairs out, and says so).
+A pair is analysed when it is complete, both its periods over by the day of unblinding, and
+both have at least MIN_DAYS_PER_PERIOD counted days (an early unblinding leaves the later pairs
+out, the one under way too, and says so).
 """
 
 from __future__ import annotations
@@ -208,8 +209,10 @@ def item_result(
     scores: Sequence[tuple[date, int | float]],
     periods: Sequence[Period],
     ldn_first: Sequence[bool],
+    complete_by: date | None = None,
 ) -> ItemResult:
-    """LDN against placebo for one item, from its (day, score) pairs."""
+    """LDN against placebo for one item, from its (day, score) pairs; only pairs whose
+    periods are both over by `complete_by` (the day of unblinding) when it is given."""
     days: list[int] = []
     values: list[float] = []
     groups: list[int] = []
@@ -221,12 +224,14 @@ def item_result(
         values.append(float(value))
         groups.append(period.number)
     counts = {p.number: groups.count(p.number) for p in periods}
+    ends = {p.number: p.end for p in periods}
     pairs = sorted(
         {
             p.pair
             for p in periods
             if counts[2 * p.pair - 1] >= MIN_DAYS_PER_PERIOD
             and counts[2 * p.pair] >= MIN_DAYS_PER_PERIOD
+            and (complete_by is None or ends[2 * p.pair] <= complete_by)
         }
     )
     used = [i for i, period in enumerate(groups) if (period + 1) // 2 in pairs]
@@ -335,11 +340,14 @@ def trial_result(
     primary_item: str,
     meaningful_change: int,
     guesses: Mapping[int, str],
+    complete_by: date | None = None,
 ) -> TrialResult:
-    """The whole result: every item, the primary one first, and the guesses."""
+    """The whole result: every item, the primary one first, and the guesses; only pairs
+    over by `complete_by` (the day of unblinding) when it is given."""
     keys = [primary_item, *(key for key in item_scores if key != primary_item)]
     items = tuple(
-        item_result(key, better[key], item_scores.get(key, ()), periods, ldn_first) for key in keys
+        item_result(key, better[key], item_scores.get(key, ()), periods, ldn_first, complete_by)
+        for key in keys
     )
     ldn_numbers = [2 * pair + (1 if first else 2) for pair, first in enumerate(ldn_first)]
     pairs_used = items[0].pairs_used

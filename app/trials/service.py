@@ -399,6 +399,7 @@ def result_for(session: Session, *, trial: SelfTrial) -> TrialResult | None:
         primary_item=trial.primary_item,
         meaningful_change=trial.meaningful_change,
         guesses={int(number): guess for number, guess in trial.guesses.items()},
+        complete_by=last,
     )
 
 

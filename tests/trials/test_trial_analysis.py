@@ -92,6 +92,23 @@ def test_early_unblinding_uses_complete_pairs_only() -> None:
     assert result.pairs_used == 2 and result.orders == 4
 
 
+def test_a_pair_under_way_at_an_early_unblinding_is_left_out() -> None:
+    """Unblinded six days into period 4: pair 2 is not complete, and its days are not used
+    (they were, with 3 counted days in each period enough, while the words said "complete")."""
+    shape = periods(date(2026, 1, 1), pairs=3, period_days=14, settle_days=0)
+    rng = np.random.default_rng(2)
+    first = date(2026, 1, 1).toordinal()
+    scores = [(date.fromordinal(first + i), int(rng.integers(40, 60))) for i in range(56)]
+    order = (True, False, True)
+
+    early = item_result("pain", "lower", scores[:48], shape, order, scores[47][0])
+    assert early.pairs_used == 1
+    assert early.n_ldn + early.n_placebo == 28  # pair 1's days only
+    # A pair whose last period ends on the day of unblinding is complete.
+    on_the_day = item_result("pain", "lower", scores, shape, order, shape[3].end)
+    assert on_the_day.pairs_used == 2
+
+
 def test_guesses_against_truth() -> None:
     summary = guess_summary({1: "ldn", 2: "placebo", 3: "unsure"}, [1, 4], 4)
     assert [row.correct for row in summary.rows] == [True, True, None, None]
