@@ -319,14 +319,14 @@ def decision_sentence(decision: StepDecision) -> str:
     """'12 Mar 2026: stayed at 1.5 mg for 7 days (plan: 2 mg)' — how pages and the report say it."""
     when = format_day(decision.decided_on)
     planned = format_mg(decision.planned_mg)
+    later = (
+        f"the rest of the plan moved {decision.days} day{'' if decision.days == 1 else 's'} later"
+    )
     if decision.choice == "start":
         return f"{when}: started {planned} as planned"
     if decision.choice == "hold":
-        return (
-            f"{when}: stayed at {format_mg(decision.dose_mg)} for now (plan: {planned}); "
-            f"the rest of the plan moved {decision.days} days later"
-        )
-    moved = f"; the rest of the plan moved {decision.days} days later" if decision.days else ""
+        return f"{when}: stayed at {format_mg(decision.dose_mg)} for now (plan: {planned}); {later}"
+    moved = f"; {later}" if decision.days else ""
     return f"{when}: went back to {format_mg(decision.dose_mg)} (plan: {planned}){moved}"
 
 
@@ -368,7 +368,8 @@ class PlanLines:
 
 
 def plan_lines(session: Session, *, user_id: int, start: date, end: date) -> PlanLines | None:
-    """The plan, the step-day answers within start..end, and the steps still planned."""
+    """The plan, the step-day answers within start..end, and the steps still planned after
+    `end` (a planned step already under way is no longer to come)."""
     plan = get_plan(session, user_id=user_id)
     choices = tuple(
         decision_sentence(row)
@@ -378,7 +379,7 @@ def plan_lines(session: Session, *, user_id: int, start: date, end: date) -> Pla
     coming = tuple(
         f"{format_mg(step.dose_mg)} from {format_day(step.start_date)}"
         for step in list_steps(session, user_id=user_id)
-        if step.planned
+        if step.planned and step.start_date > end
     )
     sentence = None
     if plan is not None and plan.start_date and plan.start_mg and plan.step_mg:

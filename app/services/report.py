@@ -268,6 +268,7 @@ def build_report(
     assert user.id is not None
     start, end = options.start, options.end
     steps = list_steps(session, user_id=user.id)
+    strengths = liquid_strengths(steps)
     # Only the range's own days: nothing before `start` may show through, not even in the
     # chart's first 7-day means (a share link shows exactly the range the patient chose).
     records = day_records(session, user_id=user.id, start=start, end=end)
@@ -348,7 +349,9 @@ def build_report(
         comparison=comparison,
         has_baseline=baseline is not None,
         baseline_note=_baseline_note(baseline, start),
-        latest_label=None if latest is None else step_label(latest),
+        latest_label=(
+            None if latest is None else step_label(latest, mg_per_ml=strengths.get(latest.step_id))
+        ),
         headline=(
             None
             if latest is None or baseline is None
@@ -369,7 +372,13 @@ def build_report(
         key_numbers=key_numbers,
         responder=None if latest is None else _responder_words(latest),
         steps=tuple(
-            _step_row(step, range_effects.get(step.start_date), effect_items) for step in shown
+            _step_row(
+                step,
+                range_effects.get(step.start_date),
+                effect_items,
+                mg_per_ml=strengths.get(step.step_id),
+            )
+            for step in shown
         ),
         steps_outside_range=any(step.start_date < start or step.end_date > end for step in shown),
         side_effect_names=tuple(effect.label for effect in effects_reported),
@@ -397,15 +406,25 @@ def build_report(
     )
 
 
-def step_label(step: StepComparison, *, short: bool = False) -> str:
-    """'Baseline (before LDN)', 'Pause (no LDN)', '1.5 mg at bedtime' (short: '1.5 mg')."""
+def step_label(step: StepComparison, *, short: bool = False, mg_per_ml: float | None = None) -> str:
+    """'Baseline (before LDN)', 'Pause (no LDN)', '1.5 mg at bedtime' (short: '1.5 mg');
+    with a liquid's strength, '1.5 mg (1.5 ml of liquid) at bedtime'."""
     if step.is_baseline:
         return "Baseline" if short else "Baseline (before LDN)"
     if step.dose_mg == 0:
         return "Pause" if short else "Pause (no LDN)"
     if short:
         return format_mg(step.dose_mg)
-    return dose_label(step.dose_mg, step.dosing_time)
+    return dose_label(step.dose_mg, step.dosing_time, mg_per_ml=mg_per_ml)
+
+
+def liquid_strengths(steps: Sequence[DoseStep]) -> dict[int, float]:
+    """mg per ml by step id, for the steps of liquid LDN with their strength."""
+    return {
+        step.id: step.mg_per_ml
+        for step in steps
+        if step.id is not None and step.form == "liquid" and step.mg_per_ml
+    }
 
 
 def _latest_step(steps: Sequence[StepComparison]) -> StepComparison | None:
@@ -506,6 +525,8 @@ def _step_row(
     step: StepComparison,
     effects: Mapping[str, SideEffectStats] | None,
     effect_items: Sequence[Item],
+    *,
+    mg_per_ml: float | None = None,
 ) -> StepRow:
     """The whole step, as the comparison counts it; side effects only from the range's days."""
     cells = []
@@ -547,7 +568,7 @@ def _step_row(
         logged = any(effect.pct_of_logged is not None for effect in in_range.values())
         side_effects = "not answered" if logged else "not asked"
     return StepRow(
-        label=step_label(step),
+        label=step_label(step, mg_per_ml=mg_per_ml),
         dates=_span_words(step.start_date, step.end_date),
         days_logged=step.days_logged,
         calendar_days=step.calendar_days,
@@ -603,7 +624,8 @@ def _dose_words(step: DoseStep | None, steps: Sequence[DoseStep]) -> str | None:
         )
         words = "none yet (baseline)" if before_ldn else "none (pause)"
     else:
-        words = dose_label(step.dose_mg, step.dosing_time)
+        strength = step.mg_per_ml if step.form == "liquid" else None
+        words = dose_label(step.dose_mg, step.dosing_time, mg_per_ml=strength)
     return f"{words}, since {format_day(step.start_date)}"
 
 
