@@ -138,6 +138,7 @@ def _observations(
 def _statements(user: User, session: Session, patient: str) -> list[dict[str, Any]]:
     assert user.id is not None
     resources = []
+    today = entries.patient_today(user)
     for row in timeline(list_steps(session, user_id=user.id)):
         step = row.step
         period = {"start": step.start_date.isoformat()}
@@ -160,8 +161,12 @@ def _statements(user: User, session: Session, patient: str) -> list[dict[str, An
             dosage["timing"] = {"repeat": {"when": [_WHEN[step.dosing_time]]}}
         if step.dose_mg == 0:
             status = "not-taken"  # a baseline or a pause: the period is known, no drug taken
+        elif step.start_date > today:
+            status = "intended"  # a step of the plan, still to come
+        elif row.end_date is None or row.end_date >= today:
+            status = "active"  # the step in force today
         else:
-            status = "active" if row.end_date is None else "completed"
+            status = "completed"
         statement: dict[str, Any] = {
             "resourceType": "MedicationStatement",
             "id": _urn(user, f"step:{step.start_date.isoformat()}").removeprefix("urn:uuid:"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
@@ -12,7 +13,9 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 
 from app.items import RATED_KEYS, SIDE_EFFECT_KEYS
+from app.models import User
 from app.services.backup import CSV_OTHER_COLUMNS, spreadsheet_cell
+from app.services.entries import patient_today
 
 
 def read_csv(api: TestClient) -> list[dict[str, str]]:
@@ -168,3 +171,26 @@ def test_the_patient_identifier_is_stable_and_not_the_email(api: TestClient) -> 
     patient = first["entry"][0]["resource"]
     assert patient == second["entry"][0]["resource"]
     assert "@" not in str(patient)
+
+
+def test_fhir_says_which_step_is_in_force_today_and_which_are_to_come(
+    api: TestClient, user: User
+) -> None:
+    """The step in force today was "completed" (a later one existed) and a planned future
+    step "active"."""
+    today = patient_today(user)
+    for offset, dose in ((-20, 0), (-10, 1.5), (5, 3)):
+        start = (today + timedelta(days=offset)).isoformat()
+        assert (
+            api.post("/api/v1/dose-steps", json={"start_date": start, "dose_mg": dose}).status_code
+            == 201
+        )
+
+    bundle = Bundle.model_validate(api.get("/api/v1/export/fhir").json())
+    statements = [
+        entry.resource
+        for entry in bundle.entry or []
+        if isinstance(entry.resource, MedicationStatement)
+    ]
+
+    assert [statement.status for statement in statements] == ["not-taken", "active", "intended"]
