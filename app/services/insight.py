@@ -7,7 +7,7 @@ the pages and the PDF all compute from the same data the same way.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -259,9 +259,12 @@ def dose_bands(steps: Sequence[DoseStep], start: date, end: date) -> list[DoseBa
 # --- the comparison in plain words (SPEC §4.1), shared by /compare and the doctor summary ----
 
 
-def item_label(key: str) -> str:
-    """The item's label as the diary shows it; a key the vocabulary lacks (an own item, whose
-    key is made from its label) reads as itself: custom_tinnitus_today → 'Tinnitus today'."""
+def item_label(key: str, labels: Mapping[str, str] | None = None) -> str:
+    """The item's label as the diary shows it: from `labels` (the patient's own items'
+    labels, by key) when it has the key; else a key the vocabulary lacks reads as itself:
+    custom_tinnitus_today → 'Tinnitus today'."""
+    if labels and key in labels:
+        return labels[key]
     item = FIXED_BY_KEY.get(key)
     if item is not None:
         return item.label
@@ -275,7 +278,7 @@ def _in_sentence(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
-def clear_change_words(key: str, stats: ItemStats) -> str:
+def clear_change_words(key: str, stats: ItemStats, labels: Mapping[str, str] | None = None) -> str:
     """'pain clearly lower (better), by about 17 points' for a change that holds."""
     diff = stats.diff_vs_baseline or 0.0
     way = "higher" if diff > 0 else "lower"
@@ -283,10 +286,16 @@ def clear_change_words(key: str, stats: ItemStats) -> str:
         way += " (better)" if stats.verdict == "improved" else " (worse)"
     points = max(round(abs(diff)), 1)
     unit = "point" if points == 1 else "points"
-    return f"{_in_sentence(item_label(key))} clearly {way}, by about {points} {unit}"
+    return f"{_in_sentence(item_label(key, labels))} clearly {way}, by about {points} {unit}"
 
 
-def step_summary(step: StepComparison, *, label: str, against: str | None = None) -> str:
+def step_summary(
+    step: StepComparison,
+    *,
+    label: str,
+    against: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> str:
     """One plain sentence from the step's headline, for a tired reader (SPEC §4.1).
 
     'At 3 mg: pain clearly lower (better), by about 17 points; nothing else clearly changed
@@ -299,7 +308,7 @@ def step_summary(step: StepComparison, *, label: str, against: str | None = None
     compared = step.comparisons
     if not compared:
         return f"{where}: not enough days yet to say what changed."
-    parts = [clear_change_words(key, step.items[key]) for key in step.headline]
+    parts = [clear_change_words(key, step.items[key], labels) for key in step.headline]
     noun = "item" if compared == 1 else "items"
     if not parts:
         return f"{where}: no clear change in any of the {compared} {noun} yet."
@@ -307,26 +316,32 @@ def step_summary(step: StepComparison, *, label: str, against: str | None = None
     return f"{where}: {'; '.join(parts)}{rest} ({len(parts)} of {compared} {noun})."
 
 
-def caution_words(key: str, stats: ItemStats, *, reference_is_baseline: bool = True) -> str | None:
+def caution_words(
+    key: str,
+    stats: ItemStats,
+    *,
+    reference_is_baseline: bool = True,
+    labels: Mapping[str, str] | None = None,
+) -> str | None:
     """The 'trend' caution said plainly; None without one."""
     if "trend" not in stats.cautions or stats.diff_vs_baseline is None:
         return None
     way = "falling" if stats.diff_vs_baseline < 0 else "rising"
     before = "before LDN" if reference_is_baseline else "over time"
-    label = item_label(key)
+    label = item_label(key, labels)
     # "Overall symptoms were", "Dreams were", "Stress was".
     verb = "were" if label.endswith("s") and not label.endswith("ss") else "was"
     return f"{label} {verb} already {way} {before}: part of this change may have happened anyway."
 
 
-def cautions_sentence(step: StepComparison) -> str | None:
+def cautions_sentence(step: StepComparison, labels: Mapping[str, str] | None = None) -> str | None:
     """All of a step's headline cautions in one sentence, for the doctor's one page."""
     keys = [key for key in step.headline if "trend" in step.items[key].cautions]
     if not keys:
         return None
     if len(keys) == 1:
-        return caution_words(keys[0], step.items[keys[0]])
-    names = [_in_sentence(item_label(key)) for key in keys]
+        return caution_words(keys[0], step.items[keys[0]], labels=labels)
+    names = [_in_sentence(item_label(key, labels)) for key in keys]
     listed = ", ".join(names[:-1]) + " and " + names[-1]
     return (
         f"{listed[0].upper()}{listed[1:]} were already changing this way before LDN: part may "
@@ -343,12 +358,14 @@ def weeks_or_days(days: int) -> str:
     return f"about {round(days / 30.4)} months"
 
 
-def detect_words(key: str, stats: ItemStats, points: int = 15) -> str | None:
+def detect_words(
+    key: str, stats: ItemStats, points: int = 15, labels: Mapping[str, str] | None = None
+) -> str | None:
     """How long a true change of `points` usually takes to show, from the diary's own noise."""
     if stats.days_to_detect is None:
         return None
     days = stats.days_to_detect.get(str(points))
-    name = _in_sentence(item_label(key))
+    name = _in_sentence(item_label(key, labels))
     if days is None:
         return (
             f"At your day-to-day variation, a {points}-point change in {name} may not show "

@@ -276,6 +276,8 @@ def build_report(
     comparison, rated_items, effect_items = compared_items(
         session, user=user, settle_days=settle_days
     )
+    # The patient's own items by their own words in the sentences, not rebuilt from the key.
+    labels = {item.key: item.label for item in rated_items}
     baseline = comparison.baseline
     in_range = tuple(
         step
@@ -355,12 +357,14 @@ def build_report(
         headline=(
             None
             if latest is None or baseline is None
-            else step_summary(latest, label=step_label(latest, short=True))
+            else step_summary(latest, label=step_label(latest, short=True), labels=labels)
         ),
         cautions=(
-            () if latest is None or (words := cautions_sentence(latest)) is None else (words,)
+            ()
+            if latest is None or (words := cautions_sentence(latest, labels)) is None
+            else (words,)
         ),
-        detect=_detect_line(latest, comparison.primary_item),
+        detect=_detect_line(latest, comparison.primary_item, labels),
         main_item=next(
             (
                 item.label
@@ -491,11 +495,13 @@ def _key_number(item: RatedItem, baseline: StepComparison | None, stats: ItemSta
     )
 
 
-def _detect_line(step: StepComparison | None, primary: str | None) -> str | None:
+def _detect_line(
+    step: StepComparison | None, primary: str | None, labels: Mapping[str, str]
+) -> str | None:
     """How long a 15-point change in the primary item usually takes to show, in words."""
     if step is None or primary is None or primary not in step.items:
         return None
-    return detect_words(primary, step.items[primary])
+    return detect_words(primary, step.items[primary], labels=labels)
 
 
 def _verdict_words(stats: ItemStats, baseline: ItemStats | None) -> str:

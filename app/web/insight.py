@@ -350,7 +350,7 @@ def _item_line(
         summary=summary,
         # A percentage beside "no clear change" reads as a contradiction: only when clear.
         change=_change_words(item, stats) if clear else "",
-        caution=insight.caution_words(item.key, stats),
+        caution=insight.caution_words(item.key, stats, labels={item.key: item.label}),
         judgement=_judgement(stats, baseline),
         tone="small"
         if stats.band == "no meaningful change" and stats.verdict in ("improved", "worse")
@@ -496,6 +496,8 @@ def compare_page(
         "baseline" if against is None or against_baseline else step_label(against, short=True)
     )
     current = insight.current_step(result)
+    # The patient's own items by their own words in the sentences, not rebuilt from the key.
+    labels = {item.key: item.label for item in compared}
     sections = []
     # The current dose first, then back in time: what the patient came to see leads.
     for step in reversed(result.steps):
@@ -521,6 +523,7 @@ def compare_page(
                     step,
                     label=step_label(step, short=True),
                     against=None if against_baseline else reference_name,
+                    labels=labels,
                 ),
                 "cautions": [
                     line.caution
@@ -540,13 +543,16 @@ def compare_page(
                 current,
                 label=step_label(current, short=True),
                 against=None if against_baseline else reference_name,
+                labels=labels,
             ),
             "cautions": [
                 words
                 for key in current.headline
-                if (words := insight.caution_words(key, current.items[key]))
+                if (words := insight.caution_words(key, current.items[key], labels=labels))
             ],
-            "detect": None if stats is None else insight.detect_words(primary, stats),
+            "detect": None
+            if stats is None
+            else insight.detect_words(primary, stats, labels=labels),
             "responder": _responder_words(current, baseline) if against_baseline else None,
         }
     return render(

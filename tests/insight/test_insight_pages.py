@@ -18,6 +18,7 @@ from app.models import User
 from app.services.entries import patient_today
 from tests.conftest import Browser
 from tests.factories import make_entry, make_step, make_user
+from tests.report.pdfs import text_of as text_of_pdf
 
 
 @pytest.fixture
@@ -426,3 +427,34 @@ def test_trends_opens_on_the_range_that_fits(browser: Browser, session: Session,
 def test_trends_opens_on_thirty_days_for_a_new_diary(browser: Browser, diary: date):
     page = BeautifulSoup(browser.get("/trends").text, "html.parser")
     assert [link["id"] for link in page.select(".range-switch a[aria-current]")] == ["range-30"]
+
+
+def test_an_own_item_is_named_in_its_own_words_in_the_sentences(
+    browser: Browser, api: TestClient, session: Session, user: User
+):
+    """Its name was rebuilt from its key: "Brain zaps = bad; +1" read "brain zaps bad 1"."""
+    made = api.post(
+        "/api/v1/items",
+        json={"label": "Brain zaps = bad; +1", "low_anchor": "none", "high_anchor": "constant"},
+    )
+    assert made.status_code == 201
+    key = made.json()["key"]
+    today = patient_today(user)
+    start = today - timedelta(days=27)
+    make_step(session, user=user, start=start, dose_mg=0)
+    make_step(session, user=user, start=start + timedelta(days=14), dose_mg=1.5)
+    for offset in range(28):
+        level = 70 if offset < 14 else 30
+        day = (start + timedelta(days=offset)).isoformat()
+        saved = api.put(f"/api/v1/entries/{day}", json={"ratings": {key: level + offset % 3}})
+        assert saved.status_code in (200, 201)
+
+    text = " ".join(
+        BeautifulSoup(browser.get("/compare?settle_days=0").text, "html.parser")
+        .get_text(" ")
+        .split()
+    )
+    assert "brain zaps = bad; +1 clearly lower (better)" in text
+    assert "brain zaps bad 1" not in text
+    report = api.get("/api/v1/report.pdf").content
+    assert "brain zaps = bad; +1 clearly lower" in " ".join(text_of_pdf(report).split())
