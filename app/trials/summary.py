@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlmodel import Session
 
 from app.items.patient import Catalogue
-from app.services.dose_steps import format_day, format_mg
+from app.services.dose_steps import format_day, format_mg, list_steps, scheduled_dose
 from app.services.insight import day_records
 from app.trials import service
 from app.trials.analysis import GUESS_WORDS, ItemResult, TrialResult
@@ -98,12 +98,26 @@ def _before_trial(session: Session, trial: service.SelfTrial, items: Catalogue) 
     records = day_records(
         session, user_id=trial.user_id, start=start, end=trial.start_date - timedelta(days=1)
     )
-    values = [
-        value for record in records if (value := record.values.get(trial.primary_item)) is not None
+    rated = [
+        (record.day, value)
+        for record in records
+        if (value := record.values.get(trial.primary_item)) is not None
     ]
-    if not values:
+    if not rated:
         return None
-    what = "open-label LDN" if trial.already_on_ldn else "baseline, before LDN"
+    values = [value for _, value in rated]
+    # Said from the dose steps, not from the trial's set-up alone: a patient "already on LDN"
+    # may have had baseline days in those weeks too.
+    steps = list_steps(session, user_id=trial.user_id)
+    on_ldn = sum(1 for day, _ in rated if (scheduled_dose(steps, day) or 0.0) > 0)
+    if not steps:  # no dose steps recorded: the set-up's word for it
+        what = "open-label LDN" if trial.already_on_ldn else "before LDN"
+    elif on_ldn == len(rated):
+        what = "open-label LDN"
+    elif on_ldn == 0:
+        what = "before LDN"
+    else:
+        what = f"open-label LDN on {on_ldn} of these days, no LDN on the others"
     mean = sum(values) / len(values)
     return (
         f"Before the trial ({what}, {len(values)} days in the {BEFORE_DAYS} days before it): "

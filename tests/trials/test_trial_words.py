@@ -8,11 +8,17 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from app.items.patient import Catalogue
+from app.models import SelfTrial, User
+from app.services.entries import patient_today
 from app.trials import service
 from app.trials.analysis import Better, TrialResult, trial_result
 from app.trials.design import pairs_for_alpha, periods, smallest_p
+from app.trials.summary import _before_trial
+from tests.factories import make_entry, make_step
 
 START = date(2026, 3, 1)
 
@@ -77,3 +83,30 @@ def test_an_item_with_a_better_direction_keeps_its_one_sided_words() -> None:
 def test_smallest_p_either_way_is_twice_as_large() -> None:
     assert smallest_p(3, two_sided=True) == 2 / 8
     assert pairs_for_alpha(0.05, two_sided=True) == 6
+
+
+def test_the_weeks_before_the_trial_are_said_as_the_dose_steps_have_them(
+    api: TestClient, session: Session, user: User
+) -> None:
+    """Set up "already on LDN", the line said "open-label LDN" even for the baseline days."""
+    today = patient_today(user)
+    make_step(session, user=user, start=today - timedelta(days=40), dose_mg=0)
+    make_step(session, user=user, start=today - timedelta(days=14), dose_mg=1.5)
+    for offset in range(28):
+        make_entry(session, user=user, day=today - timedelta(days=offset), pain=50)
+    created = api.post(
+        "/api/v1/self-trials",
+        json={
+            "start_date": (today + timedelta(days=1)).isoformat(),
+            "meaningful_change": 10,
+            "already_on_ldn": True,
+        },
+    )
+    assert created.status_code == 201, created.text
+    trial = session.get(SelfTrial, created.json()["id"])
+    assert trial is not None
+
+    line = _before_trial(session, trial, service.items_of(session, user_id=user.id))
+
+    assert line is not None
+    assert line.startswith("Before the trial (open-label LDN on 15 of these days, no LDN on")
