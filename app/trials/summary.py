@@ -111,11 +111,11 @@ def _before_trial(session: Session, trial: service.SelfTrial, items: Catalogue) 
     steps = list_steps(session, user_id=trial.user_id)
     on_ldn = sum(1 for day, _ in rated if (scheduled_dose(steps, day) or 0.0) > 0)
     if not steps:  # no dose steps recorded: the set-up's word for it
-        what = "open-label LDN" if trial.already_on_ldn else "before LDN"
+        what = "open-label LDN" if trial.already_on_ldn else "baseline, before LDN"
     elif on_ldn == len(rated):
         what = "open-label LDN"
     elif on_ldn == 0:
-        what = "before LDN"
+        what = "baseline, before LDN"
     else:
         what = f"open-label LDN on {on_ldn} of these days, no LDN on the others"
     mean = sum(values) / len(values)
