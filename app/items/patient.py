@@ -118,6 +118,10 @@ class Catalogue:
         keys: frozenset[str] = self._keys_by_kind[kind]  # type: ignore[attr-defined]
         return keys
 
+    def own_count(self) -> int:
+        """How many items of the patient's own the diary has, removed ones too."""
+        return sum(entry.key.startswith(CUSTOM_PREFIX) for entry in self.entries)
+
     def listed(self, kind: Kind) -> tuple[str, ...]:
         """The keys an entry's API shape always names, in the patient's order: every built-in
         item of the kind and every tracked one."""
@@ -419,7 +423,7 @@ def add_own_item(
     high = _clean(high_anchor, "high_anchor", limit=ANCHOR_MAX, required=rated)
     catalogue = catalogue_for(session, user=user)
     taken = {entry.key for entry in catalogue.entries}
-    if sum(key.startswith(CUSTOM_PREFIX) for key in taken) >= MAX_OWN_ITEMS:
+    if catalogue.own_count() >= MAX_OWN_ITEMS:
         raise ItemRefused(
             "label",
             f"Your diary has {MAX_OWN_ITEMS} questions of your own, the most it keeps "

@@ -699,7 +699,7 @@ def _plan_items(
             if current is None:
                 new_own.append(own)
             (rated if own.kind == "rated" else effects).add(own.key)
-        owned = sum(entry.key.startswith(CUSTOM_PREFIX) for entry in catalogue.entries)
+        owned = catalogue.own_count()
         if owned + len(new_own) > items.MAX_OWN_ITEMS:
             errors.append(
                 RowError(

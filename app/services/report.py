@@ -423,12 +423,9 @@ def step_label(step: StepComparison, *, short: bool = False, mg_per_ml: float | 
 
 
 def liquid_strengths(steps: Sequence[DoseStep]) -> dict[int, float]:
-    """mg per ml by step id, for the steps of liquid LDN with their strength."""
-    return {
-        step.id: step.mg_per_ml
-        for step in steps
-        if step.id is not None and step.form == "liquid" and step.mg_per_ml
-    }
+    """mg per ml by step id, for the steps of liquid LDN with their strength (only a liquid
+    step keeps one, see services.dose_steps)."""
+    return {step.id: step.mg_per_ml for step in steps if step.id is not None and step.mg_per_ml}
 
 
 def _latest_step(steps: Sequence[StepComparison]) -> StepComparison | None:
@@ -630,8 +627,7 @@ def _dose_words(step: DoseStep | None, steps: Sequence[DoseStep]) -> str | None:
         )
         words = "none yet (baseline)" if before_ldn else "none (pause)"
     else:
-        strength = step.mg_per_ml if step.form == "liquid" else None
-        words = dose_label(step.dose_mg, step.dosing_time, mg_per_ml=strength)
+        words = dose_label(step.dose_mg, step.dosing_time, mg_per_ml=step.mg_per_ml)
     return f"{words}, since {format_day(step.start_date)}"
 
 

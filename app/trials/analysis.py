@@ -358,7 +358,7 @@ def trial_result(
         pairs_planned=len(ldn_first),
         pairs_used=pairs_used,
         smallest_p=smallest_p(
-            pairs_used or len(ldn_first), two_sided=better[primary_item] == "neither"
+            pairs_used or len(ldn_first), two_sided=items[0].sided == "two-sided"
         ),
         guesses=guess_summary(guesses, ldn_numbers, len(periods)),
     )

@@ -109,10 +109,11 @@ def _before_trial(session: Session, trial: service.SelfTrial, items: Catalogue) 
     # Said from the dose steps, not from the trial's set-up alone: a patient "already on LDN"
     # may have had baseline days in those weeks too.
     steps = list_steps(session, user_id=trial.user_id)
-    on_ldn = sum(1 for day, _ in rated if (scheduled_dose(steps, day) or 0.0) > 0)
-    if not steps:  # no dose steps recorded: the set-up's word for it
-        what = "open-label LDN" if trial.already_on_ldn else "baseline, before LDN"
-    elif on_ldn == len(rated):
+    if steps:
+        on_ldn = sum(1 for day, _ in rated if (scheduled_dose(steps, day) or 0.0) > 0)
+    else:  # no dose steps recorded: the set-up's word for it
+        on_ldn = len(rated) if trial.already_on_ldn else 0
+    if on_ldn == len(rated):
         what = "open-label LDN"
     elif on_ldn == 0:
         what = "baseline, before LDN"
