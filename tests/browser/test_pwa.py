@@ -51,14 +51,14 @@ def _signed_in_with_worker(context: BrowserContext, server: LiveServer, email: s
     return page
 
 
-def _answer_pain(page: Page, value: int) -> None:
-    """Move the pain slider the way a keyboard user does, to an exact value."""
-    slider = page.locator("#pain")
+def _answer(page: Page, key: str, value: int) -> None:
+    """Move an item's slider the way a keyboard user does, to an exact value."""
+    slider = page.locator(f"#{key}")
     slider.focus()
     slider.press("Home")
     for _ in range(value):
         slider.press("ArrowRight")
-    expect(page.locator("#pain-value")).to_have_text(str(value))
+    expect(page.locator(f"#{key}-value")).to_have_text(str(value))
 
 
 def test_the_app_is_installable_with_no_errors(
@@ -105,7 +105,7 @@ def test_a_day_saved_offline_syncs_exactly_once(context: BrowserContext, live_se
     page = _signed_in_with_worker(context, live_server, email)
     live_server.stop()
     page.reload()
-    _answer_pain(page, 37)
+    _answer(page, "pain", 37)
     page.click("#entry-form button[type=submit]")
     expect(page.locator("[data-save-status]")).to_have_text(
         "Saved on this phone — will sync when you're online."
@@ -155,7 +155,7 @@ def test_outbox_flushes_from_a_reloaded_page_and_two_tabs_once(
     page = _signed_in_with_worker(context, live_server, "tabs@example.org")
     live_server.stop()
     page.reload()
-    _answer_pain(page, 12)
+    _answer(page, "pain", 12)
     page.click("#entry-form button[type=submit]")
     expect(page.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
     live_server.start()
@@ -189,15 +189,12 @@ def test_two_tabs_saving_one_day_offline_lose_neither(
     live_server.stop()
     page.reload()
     other.reload()
-    _answer_pain(page, 20)
+    _answer(page, "pain", 20)
     page.click("#entry-form button[type=submit]")
     expect(page.locator("[data-save-status]")).to_have_text(
         "Saved on this phone — will sync when you're online."
     )
-    fatigue = other.locator("#fatigue")
-    fatigue.focus()
-    fatigue.press("Home")
-    fatigue.press("PageUp")
+    _answer(other, "fatigue", 10)
     other.click("#entry-form button[type=submit]")
     expect(other.locator("[data-save-status]")).to_contain_text("Saved on this phone")
     expect(other.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
@@ -229,17 +226,14 @@ def test_a_tab_filled_from_another_tabs_save_never_drops_that_tabs_later_save(
     other.goto(f"{live_server.url}/today")
     live_server.stop()
     page.reload()
-    _answer_pain(page, 20)
+    _answer(page, "pain", 20)
     page.click("#entry-form button[type=submit]")
     expect(page.locator("[data-save-status]")).to_contain_text("Saved on this phone")
     other.reload()  # filled from tab A's save
     expect(other.locator("#pain-value")).to_have_text("20")
-    _answer_pain(page, 25)
+    _answer(page, "pain", 25)
     page.click("#entry-form button[type=submit]")
-    fatigue = other.locator("#fatigue")
-    fatigue.focus()
-    fatigue.press("Home")
-    fatigue.press("PageUp")
+    _answer(other, "fatigue", 10)
     other.click("#entry-form button[type=submit]")
     expect(other.locator("[data-save-status]")).to_contain_text("Saved on this phone")
     wait_until(page, "LdnOutbox.all().then(records => records.length === 2)")
@@ -306,7 +300,7 @@ def test_waiting_days_are_retried_every_15_seconds_without_an_online_event(
     page = _signed_in_with_worker(context, live_server, "retry@example.org")
     live_server.stop()
     page.reload()
-    _answer_pain(page, 55)
+    _answer(page, "pain", 55)
     page.click("#entry-form button[type=submit]")
     expect(page.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
     live_server.start()
@@ -337,11 +331,11 @@ def test_two_devices_editing_one_day_keep_the_later_edit(chromium, live_server: 
         live_server.stop()
         for page in pages:
             page.reload()
-        _answer_pain(phone_page, 30)
+        _answer(phone_page, "pain", 30)
         phone_page.click("#entry-form button[type=submit]")  # edited first
         expect(phone_page.locator("[data-outbox-badge]")).to_be_visible()
         tablet_page.wait_for_timeout(50)
-        _answer_pain(tablet_page, 70)
+        _answer(tablet_page, "pain", 70)
         tablet_page.click("#entry-form button[type=submit]")  # edited later
         expect(tablet_page.locator("[data-outbox-badge]")).to_be_visible()
         live_server.start()
@@ -393,7 +387,7 @@ def test_after_signing_out_and_in_again_a_day_still_saves_offline(
     page.goto(f"{live_server.url}/today")
     live_server.stop()
     page.reload()
-    _answer_pain(page, 21)
+    _answer(page, "pain", 21)
     page.click("#entry-form button[type=submit]")
     expect(page.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
     live_server.start()
@@ -427,7 +421,7 @@ def test_a_today_page_kept_from_yesterday_saves_onto_today(
     page.reload()
     expect(page.locator("#entry-form")).to_have_attribute("data-day", tomorrow.isoformat())
     expect(page.locator("h1")).to_contain_text(f"Today, {tomorrow:%A} {tomorrow.day} {tomorrow:%B}")
-    _answer_pain(page, 44)
+    _answer(page, "pain", 44)
     page.click("#entry-form button[type=submit]")
     expect(page.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
     records = page.evaluate("LdnOutbox.all()")
@@ -440,7 +434,7 @@ def test_a_second_offline_edit_of_a_day_builds_on_the_first(
     page = _signed_in_with_worker(context, live_server, "twice@example.org")
     live_server.stop()
     page.reload()
-    _answer_pain(page, 33)
+    _answer(page, "pain", 33)
     page.click("#entry-form button[type=submit]")
     expect(page.locator("[data-outbox-badge]")).to_have_text("1 day waiting to sync")
     page.reload()  # still offline: the cached page knows nothing of the first edit
@@ -467,7 +461,7 @@ def test_a_save_the_server_refuses_is_kept_on_the_phone(
         """document.querySelector('#entry-form [name=csrf_token]').value = 'stale';
         document.body.setAttribute('hx-headers', '{"X-CSRF-Token": "stale"}')"""
     )
-    _answer_pain(page, 61)
+    _answer(page, "pain", 61)
     page.click("#entry-form button[type=submit]")
     expect(page.locator("[data-save-status]")).to_have_text(
         "Not saved on the server yet — kept on this phone, and sent again shortly."
@@ -484,7 +478,7 @@ def test_a_day_saved_as_the_session_ends_survives_signing_in_again(
     page = _signed_in_with_worker(context, live_server, email)
     with live_server.api(email) as api:
         assert api.post("/api/v1/account/logout-everywhere").status_code == 204
-    _answer_pain(page, 72)
+    _answer(page, "pain", 72)
     page.click("#entry-form button[type=submit]")  # the answer sends the page to sign in
     page.wait_for_url("**/login")
     sign_in(page, live_server, email)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_accessibility import _serious_violations
@@ -71,12 +73,7 @@ def test_a_settings_form_sent_back_says_so_and_takes_the_focus(
 ) -> None:
     """The errors sat beside their fields, but nothing was announced and the focus went to
     the top of the page: a screen reader heard no sign that the save had failed."""
-    email = "errors-said@example.org"
-    live_server.register(email)
-    context = chromium.new_context(viewport={"width": 360, "height": 800})
-    try:
-        page = context.new_page()
-        sign_in(page, live_server, email)
+    with _signed_in_phone(chromium, live_server, "errors-said@example.org") as page:
         page.goto(f"{live_server.url}/settings/items")
         # Optional fields are not announced as required.
         assert page.get_attribute("#condition", "required") is None
@@ -95,20 +92,24 @@ def test_a_settings_form_sent_back_says_so_and_takes_the_focus(
         expect(page.locator("#error-summary")).to_contain_text("Diary reminder time:")
         expect(page.locator("#error-summary")).to_be_focused()
         expect(page.locator("#diary_time")).to_have_attribute("aria-invalid", "true")
-    finally:
-        context.close()
 
 
 def test_the_import_page_fits_a_360_px_screen(chromium: Browser, live_server: LiveServer) -> None:
-    email = "import-width@example.org"
+    with _signed_in_phone(chromium, live_server, "import-width@example.org") as page:
+        page.goto(f"{live_server.url}/settings/import")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        box = page.locator("#file").bounding_box()
+        assert box is not None and box["height"] >= 44 and box["x"] + box["width"] <= 360
+
+
+@contextmanager
+def _signed_in_phone(chromium: Browser, live_server: LiveServer, email: str) -> Iterator[Page]:
+    """A new account, signed in on a 360 px wide page."""
     live_server.register(email)
     context = chromium.new_context(viewport={"width": 360, "height": 800})
     try:
         page = context.new_page()
         sign_in(page, live_server, email)
-        page.goto(f"{live_server.url}/settings/import")
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        box = page.locator("#file").bounding_box()
-        assert box is not None and box["height"] >= 44 and box["x"] + box["width"] <= 360
+        yield page
     finally:
         context.close()
