@@ -104,6 +104,12 @@ def words(element: Tag) -> str:
     return " ".join(element.get_text(" ").split())
 
 
+def compare_text(browser: Browser) -> str:
+    """The compare page's words (settling-in days counted), spaces collapsed."""
+    page = BeautifulSoup(browser.get("/compare?settle_days=0").text, "html.parser")
+    return " ".join(page.get_text(" ").split())
+
+
 def step_sections(browser: Browser, url: str = "/compare") -> list[Tag]:
     page = BeautifulSoup(browser.get(url).text, "html.parser")
     return page.select("section.step-block")
@@ -243,11 +249,7 @@ def test_compare_page_without_enough_days_says_how_many(
     make_step(session, user=user, start=today - timedelta(days=3), dose_mg=1.5)
     for offset in range(10, -1, -1):
         make_entry(session, user=user, day=today - timedelta(days=offset), pain=40)
-    text = " ".join(
-        BeautifulSoup(browser.get("/compare?settle_days=0").text, "html.parser")
-        .get_text(" ")
-        .split()
-    )
+    text = compare_text(browser)
     assert "not enough data yet — 4 of 7 days" in text
     assert (
         "Responder by the trial rule: not judged yet — not enough data: pain rated on 4 of the "
@@ -275,11 +277,7 @@ def test_a_diary_that_drifts_slowly_is_promised_no_days(
     assert pain["verdict"] == "not enough data" and pain["more_days"] is None
     # Nor how long a change would take to show: with no interval, none would.
     assert set(pain["days_to_detect"].values()) == {None}
-    text = " ".join(
-        BeautifulSoup(browser.get("/compare?settle_days=0").text, "html.parser")
-        .get_text(" ")
-        .split()
-    )
+    text = compare_text(browser)
     assert "the ratings drift slowly up and down, so more days on this dose may not" in text
     assert "would help" not in text
 
@@ -449,11 +447,7 @@ def test_an_own_item_is_named_in_its_own_words_in_the_sentences(
         saved = api.put(f"/api/v1/entries/{day}", json={"ratings": {key: level + offset % 3}})
         assert saved.status_code in (200, 201)
 
-    text = " ".join(
-        BeautifulSoup(browser.get("/compare?settle_days=0").text, "html.parser")
-        .get_text(" ")
-        .split()
-    )
+    text = compare_text(browser)
     assert "brain zaps = bad; +1 clearly lower (better)" in text
     assert "brain zaps bad 1" not in text
     report = api.get("/api/v1/report.pdf").content
